@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Axon: the whole stack from one place.
+#
+#   make            axon.ko against Debian's 6.12 headers (fetched into the cache)
+#   make run        boot a guest with two Axon devices and run the demo
+#   make check      every test and gate; ends with "N passed, N failed, N skipped"
+#   make shell      interactive guest shell with two Axon devices
+#   make bench      boot a guest and run the benchmark
+#   make KDIR=/lib/modules/$(uname -r)/build    axon.ko for another kernel
+#
+# Downloads and builds live in $(AXON_CACHE) (default ~/.cache/axon), never in
+# the clone. Everything is installed by the targets themselves.
+
+AXON_CACHE ?= $(HOME)/.cache/axon
+export AXON_CACHE
+
+SHELL := /bin/bash
+DEPS := bash $(CURDIR)/tools/build/deps.sh
+VM := $(CURDIR)/tools/testing/axon-vm
+OUT := $(CURDIR)/build
+SELFTESTS := tools/testing/selftests/drivers/accel/axon
+KSFT_DIR = $(AXON_CACHE)/linux-source/tree/tools/testing/selftests
+
+# Kernel to build against: Debian's 6.12 headers unless KDIR is given.
+kdir = $(if $(KDIR),$(KDIR),$(shell $(DEPS) env | sed -n 's/^AXON_KDIR=//p'))
+
+.PHONY: all modules deps qemu selftests userspace guest-bin run check shell bench clean help
+
+all: modules
+
+help:
+	@sed -n '3,13s/^# \{0,1\}//p' Makefile
+
+deps:
+	@$(DEPS) packages kernel source qemu-src
+
+modules:
+	@$(DEPS) packages $(if $(KDIR),,kernel)
+	$(MAKE) -C $(kdir) M=$(CURDIR) CONFIG_DRM_ACCEL_AXON=m modules
+
+qemu:
+	@bash tools/qemu/build.sh
+
+selftests:
+	@$(DEPS) packages source
+	$(MAKE) -C $(SELFTESTS) OUTPUT=$(OUT)/selftests KSFT_DIR=$(KSFT_DIR) \
+		UAPI_DIR=$(CURDIR)/include/uapi
+
+userspace:
+	@$(DEPS) packages
+	$(MAKE) -C tools/libaxon STATIC=1 O=$(OUT)/libaxon
+	$(MAKE) -C tools/axon STATIC=1 O=$(OUT)/axon LIBAXON_O=$(OUT)/libaxon
+
+guest-bin: modules qemu userspace
+
+run: guest-bin
+	@$(VM) --devices 2 --add $(OUT)/axon/axon --timeout 300 -- \
+		'axon info && axon run'
+
+shell: guest-bin selftests
+	@$(VM) --devices 2 --device-props debug=on --add $(OUT)/axon/axon \
+		--add $(OUT)/selftests:/axon/selftests --shell
+
+bench: guest-bin
+	@mkdir -p $(OUT)
+	@$(VM) --devices 2 --add $(OUT)/axon/axon --timeout 900 \
+		--add $(OUT):/axon/out -- 'axon bench --out /tmp/bench.csv && cat /tmp/bench.csv' \
+		| tee $(OUT)/bench.txt
+
+check:
+	@python3 tools/testing/run-checks $(if $(ONLY),--only $(ONLY))
+
+clean:
+	-$(MAKE) -C $(kdir) M=$(CURDIR) CONFIG_DRM_ACCEL_AXON=m clean
+	rm -rf $(OUT)
