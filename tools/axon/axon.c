@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+/*
+ * axon - command-line tool for the Axon NPU: info, run (MLP demo), bench.
+ *
+ * Copyright (C) 2026 The Axon authors
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xf86drm.h>
+
+#include "axon_tool.h"
+
+void die_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "axon: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+}
+
+long parse_long(const char *opt, const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || !*s || *end || v < min || v > max) {
+		die_msg("%s: '%s' is not an integer in %ld..%ld", opt, s, min, max);
+		exit(2);
+	}
+	return v;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: axon COMMAND [OPTIONS]\n"
+		"\n"
+		"commands:\n"
+		"  info            list every Axon device with its parameters\n"
+		"  run             MLP inference demo on the device(s), checked against the CPU\n"
+		"                  [--batch N] [--micro-batch N] [--iters N] [--devices 1|2]\n"
+		"  bench           micro-benchmarks vs vgem and the CPU, table + CSV/JSON\n"
+		"                  [--out PATH(.csv|.json)] [--quick] [--gemm-sizes N,N,...]\n"
+		"  help            this text\n"
+		"\n"
+		"libaxon %s\n", axon_version());
+}
+
+static int cmd_info_impl(void)
+{
+	struct axon_device_entry e[MAX_DEVICES];
+	int n = axon_enumerate(e, MAX_DEVICES);
+
+	if (n < 0) {
+		die_msg("cannot list devices: %s", axon_strerror(n));
+		return 1;
+	}
+	if (n == 0) {
+		die_msg("no Axon device found (no /dev/accel/accel* node of the \"axon\" driver; "
+			"is the module loaded?)");
+		return 1;
+	}
+	printf("%d Axon device%s\n", n, n == 1 ? "" : "s");
+	for (int i = 0; i < n && i < MAX_DEVICES; i++) {
+		const struct axon_params *p;
+		struct axon_device *dev;
+		char feat[160];
+		int ret;
+
+		printf("\ndevice %d: %s\n", i, e[i].path);
+		printf("  pci address      %s\n", e[i].pci_address[0] ? e[i].pci_address : "(unknown)");
+		printf("  driver           axon %d.%d.%d\n", e[i].driver_major, e[i].driver_minor,
+		       e[i].driver_patch);
+		ret = axon_device_open(e[i].path, &dev);
+		if (ret) {
+			printf("  (cannot open: %s)\n", axon_strerror(ret));
+			continue;
+		}
+		p = axon_device_params(dev);
+		printf("  uapi version     %" PRIu64 "\n", p->uapi_version);
+		printf("  device id        0x%04" PRIx64 "\n", p->device_id);
+		printf("  hw version       %" PRIu64 ".%" PRIu64 "\n", p->hw_version >> 16,
+		       p->hw_version & 0xffff);
+		printf("  queues           %" PRIu64 "\n", p->num_queues);
+		printf("  as slots         %" PRIu64 "\n", p->num_as_slots);
+		printf("  va bits          %" PRIu64 "\n", p->va_bits);
+		printf("  va range         0x%" PRIx64 " - 0x%" PRIx64 " (%.1f GiB)\n", p->va_start,
+		       p->va_end, (double)(p->va_end - p->va_start) / (1024.0 * 1024 * 1024));
+		printf("  max bo size      %" PRIu64 " bytes (%.1f MiB)\n", p->max_bo_size,
+		       (double)p->max_bo_size / (1024.0 * 1024));
+		printf("  max cmd size     %" PRIu64 " bytes\n", p->max_cmd_size);
+		printf("  max gemm dim     %" PRIu64 "\n", p->max_gemm_dim);
+		printf("  max submit bos   %" PRIu64 "\n", p->max_submit_bos);
+		printf("  max submit syncs %" PRIu64 "\n", p->max_submit_syncs);
+		printf("  features         0x%" PRIx64 " (%s)\n", p->features,
+		       axon_feature_names(p->features, feat, sizeof(feat)));
+		printf("  job timeout      %" PRIu64 " ms\n", p->job_timeout_ms);
+		printf("  job history      %" PRIu64 " jobs\n", p->job_history);
+		printf("  timestamp        %" PRIu64 " Hz\n", p->timestamp_hz);
+		printf("  ban threshold    %" PRIu64 " hangs\n", p->ban_threshold);
+		for (uint32_t q = 0; q < AXON_PARAM_COUNT; q++)
+			if (!(p->valid & (1ull << q)))
+				printf("  (%s not reported by the kernel)\n", axon_param_name(q));
+		axon_device_close(dev);
+	}
+	return 0;
+}
+
+int cmd_info(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		die_msg("info takes no arguments");
+		return 2;
+	}
+	return cmd_info_impl();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "info"))
+		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "bench"))
+		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	die_msg("unknown command '%s' (try 'axon help')", argv[1]);
+	return 2;
+}
