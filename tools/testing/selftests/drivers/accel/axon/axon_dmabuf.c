@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Axon authors
+ *
+ * Axon and dma-buf: export to vgem and read device-written data there,
+ * import vgem and udmabuf (memfd) buffers and have the device read and write
+ * them, honour foreign implicit fences (vgem fences), share buffers between
+ * files and between two Axon devices ordered only by implicit sync, and map
+ * the dma-buf fd itself with DMA_BUF_IOCTL_SYNC.
+ */
+#include <linux/dma-buf.h>
+#include <linux/udmabuf.h>
+#include <sys/syscall.h>
+
+#include "axon_test.h"
+
+/* include/uapi/drm/vgem_drm.h (not shipped by libdrm) */
+#ifndef DRM_VGEM_FENCE_ATTACH
+#define DRM_VGEM_FENCE_ATTACH	0x1
+#define DRM_VGEM_FENCE_SIGNAL	0x2
+struct drm_vgem_fence_attach {
+	__u32 handle;
+	__u32 flags;
+#define VGEM_FENCE_WRITE	0x1
+	__u32 out_fence;
+	__u32 pad;
+};
+
+struct drm_vgem_fence_signal {
+	__u32 fence;
+	__u32 flags;
+};
+#define DRM_IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + DRM_VGEM_FENCE_ATTACH, \
+					     struct drm_vgem_fence_attach)
+#define DRM_IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + DRM_VGEM_FENCE_SIGNAL, \
+					    struct drm_vgem_fence_signal)
+#endif
+
+static int open_vgem(void)
+{
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		char path[64], name[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		axon_driver_name(fd, name, sizeof(name));
+		if (!strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+struct vgem_bo {
+	uint32_t handle;
+	uint64_t size;
+	void *map;
+};
+
+static int vgem_create(int fd, uint64_t size, struct vgem_bo *bo)
+{
+	struct drm_mode_create_dumb c = { .height = 1, .width = (uint32_t)(size / 4), .bpp = 32 };
+	int ret = axon_ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c);
+
+	if (ret)
+		return ret;
+	bo->handle = c.handle;
+	bo->size = c.size;
+	bo->map = NULL;
+	return 0;
+}
+
+static void *vgem_mmap(int fd, uint32_t handle, uint64_t size)
+{
+	struct drm_mode_map_dumb m = { .handle = handle };
+	void *p;
+
+	if (axon_ioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &m))
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)m.offset);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+FIXTURE(dmb) {
+	struct axon_dev d;
+	int vgem;
+};
+
+FIXTURE_SETUP(dmb)
+{
+	AXON_SETUP_DEV(&self->d);
+	self->vgem = open_vgem();
+}
+
+FIXTURE_TEARDOWN(dmb)
+{
+	if (self->vgem >= 0)
+		close(self->vgem);
+	axon_dev_close(&self->d);
+}
+
+#define NEED_VGEM() do { \
+	if (self->vgem < 0) \
+		SKIP(return, "no vgem device (CONFIG_DRM_VGEM; modprobe vgem)"); \
+} while (0)
+
+static int export_fd(struct __test_metadata *_metadata, int fd, uint32_t handle)
+{
+	int dfd = -1;
+	int ret = drmPrimeHandleToFD(fd, handle, DRM_CLOEXEC | DRM_RDWR, &dfd);
+
+	EXPECT_EQ(0, ret) TH_LOG("PRIME export: %s", strerror(errno));
+	return dfd;
+}
+
+static uint32_t import_fd(struct __test_metadata *_metadata, int fd, int dfd)
+{
+	uint32_t h = 0;
+	int ret = drmPrimeFDToHandle(fd, dfd, &h);
+
+	EXPECT_EQ(0, ret) TH_LOG("PRIME import: %s", strerror(errno));
+	return h;
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Export to vgem. DRM core does not let vgem mmap an imported object
+ * (drm_gem_dumb_map_offset() refuses imports), so the data is read back
+ * through the dma-buf vgem re-exports (the same dma-buf), and the import is
+ * exercised through implicit fences: vgem sees the Axon job's fence in the
+ * shared reservation object (VGEM_FENCE_ATTACH is -EBUSY while it is
+ * pending) and an Axon job waits for a fence vgem attached.
+ */
+TEST_F(dmb, export_to_vgem_shares_data_and_fences)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo x, y, gate, cmd1, cmd2;
+	struct drm_axon_bo_ref ref, refs[2];
+	struct axon_job_args a1 = { .queue = 0, .bos = &ref, .nbos = 1 };
+	struct axon_job_args a2 = { .queue = 0, .bos = refs, .nbos = 2 };
+	struct drm_vgem_fence_attach fa = { 0 };
+	struct drm_vgem_fence_signal fs = { 0 };
+	struct drm_axon_job_wait w;
+	uint32_t vh, i, *m;
+	uint64_t id1, id2;
+	int dfd, vfd;
+
+	NEED_VGEM();
+	axon_bo_new(_metadata, self->d.fd, 64 * 1024 + 100, 0, &x);
+	axon_bo_new(_metadata, self->d.fd, x.size, 0, &y);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
+	ref = axon_ref(&x, AXON_W);
+	axon_cmd_fill(c, x.addr, x.size, 0xe4e4e4e4u);
+	axon_cmd_fill(c, x.addr + 4096, 8, 0x01234567u);
+	axon_run(_metadata, self->d.fd, 0, c, &ref, 1);
+
+	dfd = export_fd(_metadata, self->d.fd, x.handle);
+	ASSERT_LE(0, dfd);
+	vh = import_fd(_metadata, self->vgem, dfd);
+	ASSERT_NE(0, vh);
+	vfd = export_fd(_metadata, self->vgem, vh);
+	ASSERT_LE(0, vfd);
+	m = mmap(NULL, x.size, PROT_READ, MAP_SHARED, vfd, 0);
+	ASSERT_NE(MAP_FAILED, m) TH_LOG("mmap of vgem's re-export: %s", strerror(errno));
+	for (i = 0; i < x.size / 4; i++) {
+		uint32_t want = (i == 1024 || i == 1025) ? 0x01234567u : 0xe4e4e4e4u;
+
+		ASSERT_EQ(want, m[i]) TH_LOG("word %u", i);
+	}
+
+	/* a pending Axon writer is visible to vgem */
+	axon_cmd_init(c);
+	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
+	axon_cmd_fill(c, x.addr, 4, 0x0f0f0f0fu);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a1, &cmd1, &id1));
+	fa.handle = vh;
+	fa.flags = VGEM_FENCE_WRITE;
+	EXPECT_EQ(-EBUSY, axon_ioctl(self->vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &fa))
+		TH_LOG("vgem does not see the Axon job's fence");
+	axon_gate_open(gate.map, 1);
+	AXON_ASSERT_JOB_OK(self->d.fd, id1);
+	EXPECT_EQ(0x0f0f0f0fu, m[0]);
+
+	/* and an Axon reader waits for vgem's write fence */
+	fa.out_fence = 0;
+	ASSERT_EQ(0, axon_ioctl(self->vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &fa));
+	refs[0] = axon_ref(&x, AXON_R);
+	refs[1] = axon_ref(&y, AXON_W);
+	axon_cmd_init(c);
+	axon_cmd_copy(c, x.addr, y.addr, x.size);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a2, &cmd2, &id2));
+	EXPECT_EQ(-ETIMEDOUT, axon_job_wait_rel(self->d.fd, id2, 50 * NSEC_PER_MSEC_ULL, &w))
+		TH_LOG("the Axon job did not wait for vgem's fence");
+	fs.fence = fa.out_fence;
+	ASSERT_EQ(0, axon_ioctl(self->vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &fs));
+	AXON_ASSERT_JOB_OK(self->d.fd, id2);
+	EXPECT_EQ(-1, axon_memdiff(y.map, x.map, x.size));
+	munmap(m, x.size);
+	close(vfd);
+	close(dfd);
+	axon_bo_free(&cmd1);
+	axon_bo_free(&cmd2);
+	axon_bo_free(&gate);
+	axon_bo_free(&x);
+	axon_bo_free(&y);
+	free(c);
+}
+
+TEST_F(dmb, import_vgem_device_reads_and_writes)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct vgem_bo v;
+	struct axon_bo y, imp;
+	struct drm_axon_bo_ref refs[2];
+	uint32_t h, h2, i;
+	uint8_t *ref;
+	int dfd;
+
+	NEED_VGEM();
+	ASSERT_EQ(0, vgem_create(self->vgem, 256 * 1024, &v));
+	v.map = vgem_mmap(self->vgem, v.handle, v.size);
+	ASSERT_NE(NULL, v.map);
+	axon_fill_random(v.map, v.size / 2, 4242);
+	memset((uint8_t *)v.map + v.size / 2, 0, v.size / 2);
+	ref = malloc(v.size / 2);
+	memcpy(ref, v.map, v.size / 2);
+
+	dfd = export_fd(_metadata, self->vgem, v.handle);
+	ASSERT_LE(0, dfd);
+	h = import_fd(_metadata, self->d.fd, dfd);
+	ASSERT_NE(0, h);
+	/* the same dma-buf imported again is the same handle */
+	h2 = import_fd(_metadata, self->d.fd, dfd);
+	EXPECT_EQ(h, h2);
+	axon_bo_wrap(_metadata, self->d.fd, h, &imp);
+	EXPECT_EQ(v.size, imp.size);
+	EXPECT_LE(AXON_P(&self->d, VA_START), imp.addr);
+	EXPECT_GE(AXON_P(&self->d, VA_END), imp.addr + imp.size);
+
+	axon_bo_new(_metadata, self->d.fd, v.size / 2, 0, &y);
+	refs[0] = axon_ref(&imp, AXON_RW);
+	refs[1] = axon_ref(&y, AXON_W);
+	axon_cmd_copy(c, imp.addr, y.addr, v.size / 2);			/* device reads */
+	axon_cmd_fill(c, imp.addr + v.size / 2, v.size / 2, 0x77665544u);	/* and writes */
+	axon_run(_metadata, self->d.fd, 0, c, refs, 2);
+	EXPECT_EQ(-1, axon_memdiff(y.map, ref, v.size / 2));
+	for (i = 0; i < v.size / 8; i++) {
+		ASSERT_EQ(0x77665544u, ((uint32_t *)v.map)[v.size / 8 + i]) TH_LOG("word %u", i);
+	}
+	close(dfd);
+	axon_bo_free(&y);
+	axon_gem_close(self->d.fd, h);
+	munmap(v.map, v.size);
+	free(ref);
+	free(c);
+}
+
+/* A vgem write fence on an imported buffer holds back an Axon reader. */
+TEST_F(dmb, import_vgem_waits_for_foreign_fence)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct vgem_bo v;
+	struct axon_bo y, imp, cmd;
+	struct drm_axon_bo_ref refs[2];
+	struct axon_job_args a = { .queue = 0, .bos = refs, .nbos = 2 };
+	struct drm_vgem_fence_attach fa = { 0 };
+	struct drm_vgem_fence_signal fs = { 0 };
+	struct drm_axon_job_wait w;
+	uint64_t id;
+	int dfd, ret;
+
+	NEED_VGEM();
+	ASSERT_EQ(0, vgem_create(self->vgem, 64 * 1024, &v));
+	v.map = vgem_mmap(self->vgem, v.handle, v.size);
+	ASSERT_NE(NULL, v.map);
+	memset(v.map, 0x31, v.size);
+	fa.handle = v.handle;
+	fa.flags = VGEM_FENCE_WRITE;
+	ret = axon_ioctl(self->vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &fa);
+	if (ret)
+		SKIP(return, "VGEM_FENCE_ATTACH: %s", strerror(-ret));
+	dfd = export_fd(_metadata, self->vgem, v.handle);
+	ASSERT_LE(0, dfd);
+	axon_bo_wrap(_metadata, self->d.fd, import_fd(_metadata, self->d.fd, dfd), &imp);
+	axon_bo_new(_metadata, self->d.fd, v.size, 0, &y);
+	refs[0] = axon_ref(&imp, AXON_R);
+	refs[1] = axon_ref(&y, AXON_W);
+	axon_cmd_copy(c, imp.addr, y.addr, v.size);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmd, &id));
+	/* "the CPU writer" finishes late: vgem signals the fence after we looked */
+	EXPECT_EQ(-ETIMEDOUT, axon_job_wait_rel(self->d.fd, id, 50 * NSEC_PER_MSEC_ULL, &w))
+		TH_LOG("the job did not wait for the vgem write fence");
+	memset(v.map, 0x42, v.size);
+	fs.fence = fa.out_fence;
+	ASSERT_EQ(0, axon_ioctl(self->vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &fs));
+	AXON_ASSERT_JOB_OK(self->d.fd, id);
+	EXPECT_EQ(-1, axon_find_not(y.map, 0x42, v.size));
+	close(dfd);
+	axon_bo_free(&cmd);
+	axon_bo_free(&y);
+	munmap(v.map, v.size);
+	free(c);
+}
+
+TEST_F(dmb, import_udmabuf_from_memfd)
+{
+	const uint64_t size = 1 << 20;
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct udmabuf_create uc = { 0 };
+	struct axon_bo imp, y;
+	struct drm_axon_bo_ref refs[2];
+	uint32_t i;
+	uint8_t *m, *ref;
+	int memfd, ufd, dfd;
+
+	ufd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (ufd < 0)
+		SKIP(return, "no /dev/udmabuf (CONFIG_UDMABUF): %s", strerror(errno));
+	memfd = memfd_create("axon-udmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, size));
+	ASSERT_EQ(0, fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK));
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	axon_fill_random(m, size / 2, 99);
+	memset(m + size / 2, 0, size / 2);
+	ref = malloc(size / 2);
+	memcpy(ref, m, size / 2);
+	uc.memfd = memfd;
+	uc.flags = UDMABUF_FLAGS_CLOEXEC;
+	uc.offset = 0;
+	uc.size = size;
+	dfd = ioctl(ufd, UDMABUF_CREATE, &uc);
+	ASSERT_LE(0, dfd) TH_LOG("UDMABUF_CREATE: %s", strerror(errno));
+
+	axon_bo_wrap(_metadata, self->d.fd, import_fd(_metadata, self->d.fd, dfd), &imp);
+	EXPECT_EQ(size, imp.size);
+	axon_bo_new(_metadata, self->d.fd, size / 2, 0, &y);
+	refs[0] = axon_ref(&imp, AXON_RW);
+	refs[1] = axon_ref(&y, AXON_W);
+	axon_cmd_copy(c, imp.addr, y.addr, size / 2);
+	axon_cmd_fill(c, imp.addr + size / 2, size / 2, 0xfeedf00du);
+	axon_run(_metadata, self->d.fd, self->d.p[DRM_AXON_PARAM_NUM_QUEUES] - 1, c, refs, 2);
+	EXPECT_EQ(-1, axon_memdiff(y.map, ref, size / 2));
+	for (i = 0; i < size / 8; i++) {
+		ASSERT_EQ(0xfeedf00du, ((uint32_t *)(m + size / 2))[i]) TH_LOG("word %u", i);
+	}
+	close(dfd);
+	axon_bo_free(&y);
+	axon_gem_close(self->d.fd, imp.handle);
+	munmap(m, size);
+	close(memfd);
+	close(ufd);
+	free(ref);
+	free(c);
+}
+
+static int dmabuf_sync(int dfd, uint64_t flags)
+{
+	struct dma_buf_sync s = { .flags = flags };
+
+	return axon_ioctl(dfd, DMA_BUF_IOCTL_SYNC, &s);
+}
+
+TEST_F(dmb, mmap_dmabuf_fd_with_sync)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo x, y;
+	struct drm_axon_bo_ref refs[2];
+	uint32_t *m;
+	uint8_t *ref;
+	int dfd;
+
+	axon_bo_new(_metadata, self->d.fd, 32 * 1024, 0, &x);
+	axon_bo_new(_metadata, self->d.fd, 32 * 1024, 0, &y);
+	refs[0] = axon_ref(&x, AXON_RW);
+	refs[1] = axon_ref(&y, AXON_W);
+	axon_cmd_fill(c, x.addr, x.size, 0xabababa0u);
+	axon_run(_metadata, self->d.fd, 0, c, refs, 1);
+
+	dfd = export_fd(_metadata, self->d.fd, x.handle);
+	ASSERT_LE(0, dfd);
+	m = mmap(NULL, x.size, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, m) TH_LOG("mmap of the dma-buf fd: %s", strerror(errno));
+	ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+	EXPECT_EQ(0xabababa0u, m[0]);
+	EXPECT_EQ(0xabababa0u, m[x.size / 4 - 1]);
+	ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+
+	ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+	axon_fill_random(m, x.size, 5);
+	ref = malloc(x.size);
+	memcpy(ref, m, x.size);
+	ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+	/* the device reads what the CPU wrote through the dma-buf mapping */
+	axon_cmd_init(c);
+	axon_cmd_copy(c, x.addr, y.addr, x.size);
+	axon_run(_metadata, self->d.fd, 0, c, refs, 2);
+	EXPECT_EQ(-1, axon_memdiff(y.map, ref, y.size));
+	/* and the GEM mapping sees the same pages */
+	EXPECT_EQ(-1, axon_memdiff(x.map, ref, x.size));
+	/* invalid sync flags */
+	EXPECT_EQ(-EINVAL, dmabuf_sync(dfd, 0x80));
+	munmap(m, x.size);
+	close(dfd);
+	axon_bo_free(&x);
+	axon_bo_free(&y);
+	free(ref);
+	free(c);
+}
+
+/* The job's fence is in the exported buffer's reservation object. */
+TEST_F(dmb, dmabuf_poll_sees_job_fence)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo gate, x, cmd;
+	struct drm_axon_bo_ref ref;
+	struct axon_job_args a = { .queue = 0, .bos = &ref, .nbos = 1 };
+	struct pollfd pfd;
+	uint64_t id;
+	int dfd;
+
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
+	axon_bo_new(_metadata, self->d.fd, 16 * AXON_PAGE, 0, &x);
+	dfd = export_fd(_metadata, self->d.fd, x.handle);
+	ASSERT_LE(0, dfd);
+	ref = axon_ref(&x, AXON_W);
+	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
+	axon_cmd_fill(c, x.addr, x.size, 0x90909090u);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmd, &id));
+	pfd.fd = dfd;
+	pfd.events = POLLIN;	/* readable: no pending writer */
+	pfd.revents = 0;
+	EXPECT_EQ(0, poll(&pfd, 1, 30)) TH_LOG("the writer's fence is not in the dma_resv");
+#ifdef DMA_BUF_IOCTL_EXPORT_SYNC_FILE
+	{
+		struct dma_buf_export_sync_file es = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
+		struct pollfd sp = { .events = POLLIN };
+
+		ASSERT_EQ(0, axon_ioctl(dfd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &es));
+		sp.fd = es.fd;
+		EXPECT_EQ(0, poll(&sp, 1, 10));
+		axon_gate_open(gate.map, 1);
+		EXPECT_EQ(1, poll(&sp, 1, 10000));
+		close(es.fd);
+	}
+#else
+	axon_gate_open(gate.map, 1);
+#endif
+	pfd.revents = 0;
+	EXPECT_EQ(1, poll(&pfd, 1, 10000));
+	EXPECT_TRUE(pfd.revents & POLLIN);
+	AXON_ASSERT_JOB_OK(self->d.fd, id);
+	EXPECT_EQ(0x90909090u, ((uint32_t *)x.map)[x.size / 4 - 1]);
+	close(dfd);
+	axon_bo_free(&cmd);
+	axon_bo_free(&gate);
+	axon_bo_free(&x);
+	free(c);
+}
+
+/* Two files of one device share a BO through PRIME; implicit sync between them. */
+TEST_F(dmb, share_between_files_implicit_sync)
+{
+	struct axon_cmd *c1 = axon_cmd_alloc(), *c2 = axon_cmd_alloc();
+	struct axon_bo gate, x, xb, y, cmd1, cmd2;
+	struct drm_axon_bo_ref r1, r2[2];
+	struct axon_job_args a1 = { .queue = 0, .bos = &r1, .nbos = 1 };
+	struct axon_job_args a2 = { .bos = r2, .nbos = 2 };
+	struct drm_axon_job_wait w;
+	struct axon_dev b;
+	uint64_t id1, id2;
+	uint32_t hb, self_h, i;
+	int dfd;
+
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	a2.queue = AXON_P(&self->d, NUM_QUEUES) > 1 ? 1 : 0;
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
+	axon_bo_new(_metadata, self->d.fd, 64 * 1024, 0, &x);
+	dfd = export_fd(_metadata, self->d.fd, x.handle);
+	ASSERT_LE(0, dfd);
+	/* importing into the exporting file gives back the original handle */
+	self_h = import_fd(_metadata, self->d.fd, dfd);
+	EXPECT_EQ(x.handle, self_h);
+	hb = import_fd(_metadata, b.fd, dfd);
+	ASSERT_NE(0, hb);
+	axon_bo_wrap(_metadata, b.fd, hb, &xb);
+	EXPECT_EQ(x.size, xb.size);
+	axon_bo_new(_metadata, b.fd, x.size, 0, &y);
+
+	r1 = axon_ref(&x, AXON_W);
+	axon_cmd_wait(c1, gate.addr, 1, axon_sem_timeout_us(&self->d));
+	axon_cmd_fill(c1, x.addr, x.size, 0x5a4ed000u);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c1, &a1, &cmd1, &id1));
+	r2[0] = axon_ref(&xb, AXON_R);
+	r2[1] = axon_ref(&y, AXON_W);
+	axon_cmd_copy(c2, xb.addr, y.addr, x.size);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, b.fd, c2, &a2, &cmd2, &id2));
+	EXPECT_EQ(-ETIMEDOUT, axon_job_wait_rel(b.fd, id2, 30 * NSEC_PER_MSEC_ULL, &w))
+		TH_LOG("file B's reader did not wait for file A's writer");
+	axon_gate_open(gate.map, 1);
+	AXON_ASSERT_JOB_OK(b.fd, id2);
+	AXON_EXPECT_JOB_OK(self->d.fd, id1);
+	for (i = 0; i < y.size / 4; i++) {
+		ASSERT_EQ(0x5a4ed000u, ((uint32_t *)y.map)[i]) TH_LOG("word %u", i);
+	}
+	close(dfd);
+	axon_bo_free(&cmd2);
+	axon_bo_free(&y);
+	axon_dev_close(&b);
+	axon_bo_free(&cmd1);
+	axon_bo_free(&gate);
+	axon_bo_free(&x);
+	free(c1);
+	free(c2);
+}
+
+/*
+ * Two Axon devices: dev1 reads what dev0 writes into a buffer dev0 exported,
+ * ordered only by the implicit fence in the shared dma_resv; then the other
+ * way round.
+ */
+static void two_dev_case(struct __test_metadata *_metadata, struct axon_dev *w_dev,
+			 struct axon_dev *r_dev, uint32_t pat)
+{
+	struct axon_cmd *cw = axon_cmd_alloc(), *cr = axon_cmd_alloc();
+	struct axon_bo gate, x, xr, y, cmdw, cmdr;
+	struct drm_axon_bo_ref rw, rr[2];
+	struct axon_job_args aw = { .queue = 0, .bos = &rw, .nbos = 1 };
+	struct axon_job_args ar = { .queue = 0, .bos = rr, .nbos = 2 };
+	struct drm_axon_job_wait w;
+	uint64_t idw, idr;
+	uint32_t i;
+	int dfd;
+
+	axon_bo_new(_metadata, w_dev->fd, AXON_PAGE, 0, &gate);
+	axon_bo_new(_metadata, w_dev->fd, 128 * 1024, 0, &x);
+	dfd = export_fd(_metadata, w_dev->fd, x.handle);
+	ASSERT_LE(0, dfd);
+	axon_bo_wrap(_metadata, r_dev->fd, import_fd(_metadata, r_dev->fd, dfd), &xr);
+	axon_bo_new(_metadata, r_dev->fd, x.size, 0, &y);
+	rw = axon_ref(&x, AXON_W);
+	axon_cmd_wait(cw, gate.addr, 1, axon_sem_timeout_us(w_dev));
+	axon_cmd_fill(cw, x.addr, x.size, pat);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, w_dev->fd, cw, &aw, &cmdw, &idw));
+	rr[0] = axon_ref(&xr, AXON_R);
+	rr[1] = axon_ref(&y, AXON_W);
+	axon_cmd_copy(cr, xr.addr, y.addr, x.size);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, r_dev->fd, cr, &ar, &cmdr, &idr));
+	EXPECT_EQ(-ETIMEDOUT, axon_job_wait_rel(r_dev->fd, idr, 50 * NSEC_PER_MSEC_ULL, &w))
+		TH_LOG("the reading device did not wait for the writing device");
+	axon_gate_open(gate.map, 1);
+	AXON_ASSERT_JOB_OK(r_dev->fd, idr);
+	AXON_EXPECT_JOB_OK(w_dev->fd, idw);
+	for (i = 0; i < y.size / 4; i++) {
+		ASSERT_EQ(pat, ((uint32_t *)y.map)[i]) TH_LOG("word %u", i);
+	}
+	close(dfd);
+	axon_bo_free(&cmdr);
+	axon_bo_free(&cmdw);
+	axon_bo_free(&y);
+	axon_gem_close(r_dev->fd, xr.handle);
+	axon_bo_free(&gate);
+	axon_bo_free(&x);
+	free(cw);
+	free(cr);
+}
+
+TEST_F(dmb, two_devices_implicit_sync)
+{
+	struct axon_dev d1;
+	int ret;
+
+	ret = axon_dev_open(&d1, 1);
+	if (ret == -ENODEV)
+		SKIP(return, "needs two Axon devices, found %d", axon_count_devices());
+	ASSERT_EQ(0, ret);
+	ASSERT_NE(self->d.minor, d1.minor);
+	two_dev_case(_metadata, &self->d, &d1, 0xd0d0d1d1u);
+	two_dev_case(_metadata, &d1, &self->d, 0xd1d1d0d0u);
+	axon_dev_close(&d1);
+}
+
+/* An imported buffer stays usable after its dma-buf fd and exporter handle are gone. */
+TEST_F(dmb, import_outlives_exporter_handle)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo x, xb, y;
+	struct drm_axon_bo_ref refs[2];
+	struct axon_dev b;
+	uint8_t *ref = malloc(8 * AXON_PAGE);
+	int dfd;
+
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	axon_bo_new(_metadata, self->d.fd, 8 * AXON_PAGE, 0, &x);
+	axon_fill_random(x.map, x.size, 8);
+	memcpy(ref, x.map, x.size);
+	dfd = export_fd(_metadata, self->d.fd, x.handle);
+	ASSERT_LE(0, dfd);
+	axon_bo_wrap(_metadata, b.fd, import_fd(_metadata, b.fd, dfd), &xb);
+	close(dfd);
+	axon_bo_free(&x);
+	axon_dev_close(&self->d);
+	axon_bo_new(_metadata, b.fd, xb.size, 0, &y);
+	refs[0] = axon_ref(&xb, AXON_R);
+	refs[1] = axon_ref(&y, AXON_W);
+	axon_cmd_copy(c, xb.addr, y.addr, xb.size);
+	axon_run(_metadata, b.fd, 0, c, refs, 2);
+	EXPECT_EQ(-1, axon_memdiff(y.map, ref, y.size));
+	axon_dev_close(&b);
+	free(ref);
+	free(c);
+}
+
+TEST_HARNESS_MAIN

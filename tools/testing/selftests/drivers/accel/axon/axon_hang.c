@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Axon authors
+ *
+ * Axon hangs, resets and bans, driven through the device's debug block
+ * (hardware.rst, "Fault injection"): a hung queue is reset after
+ * DRM_AXON_PARAM_JOB_TIMEOUT_MS while other files and queues carry on, a
+ * file that hangs the device BAN_THRESHOLD times is banned, an injected DMA
+ * error fails one job with -EIO, and a fatal device error fails the running
+ * jobs with -EIO and the device recovers.
+ *
+ * Needs root, a device with the debug block (QEMU -device axon,debug=on)
+ * and BAR0 mappable through sysfs (with CONFIG_IO_STRICT_DEVMEM, boot with
+ * iomem=relaxed). Tests skip with the reason otherwise.
+ */
+#include "axon_test.h"
+
+FIXTURE(hang) {
+	struct axon_dev d;
+	struct axon_dbg g;
+	uint32_t nq;
+	uint64_t tmo_ms;
+};
+
+FIXTURE_SETUP(hang)
+{
+	char why[512];
+	int ret;
+
+	self->g.fd = -1;
+	AXON_SETUP_DEV(&self->d);
+	self->nq = (uint32_t)AXON_P(&self->d, NUM_QUEUES);
+	self->tmo_ms = AXON_P(&self->d, JOB_TIMEOUT_MS);
+	if (!(AXON_P(&self->d, FEATURES) & DRM_AXON_FEATURE_DEBUG))
+		SKIP(return, "no debug block: FEATURES lacks DRM_AXON_FEATURE_DEBUG "
+		     "(start QEMU with -device axon,debug=on)");
+	if (geteuid())
+		SKIP(return, "mapping BAR0 through sysfs needs root");
+	ret = axon_dbg_map(self->d.minor, &self->g, why, sizeof(why));
+	if (ret)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(AXON_DBG_ID_VALUE, axon_dbg_rd(&self->g, AXON_DBG_ID));
+	ASSERT_TRUE(axon_dbg_rd(&self->g, AXON_REG_CAPS) & DRM_AXON_FEATURE_DEBUG);
+}
+
+FIXTURE_TEARDOWN(hang)
+{
+	if (self->g.bar0) {
+		axon_dbg_wr(&self->g, AXON_DBG_HANG, 0);
+		axon_dbg_wr(&self->g, AXON_DBG_FAIL_DMA, 0);
+		axon_dbg_wr(&self->g, AXON_DBG_DELAY_US, 0);
+		axon_dbg_unmap(&self->g);
+	}
+	axon_dev_close(&self->d);
+}
+
+#define MARGIN_MS 3000ull
+
+#define NEED_TIMEOUT_BELOW(ms) do { \
+	if (self->tmo_ms > (ms)) \
+		SKIP(return, "JOB_TIMEOUT_MS %llu is too long for this test (load axon " \
+		     "with a shorter job timeout)", (unsigned long long)self->tmo_ms); \
+} while (0)
+
+/* Submit a small job (FILL of out) on q; returns the job id. */
+static uint64_t submit_fill(struct __test_metadata *_metadata, int fd, uint32_t q,
+			    struct axon_bo *out, uint32_t pat, struct axon_bo *cmd)
+{
+	struct axon_cmd c;
+	struct drm_axon_bo_ref ref = axon_ref(out, AXON_W);
+	struct axon_job_args a = { .queue = q, .bos = &ref, .nbos = 1 };
+	uint64_t id = 0;
+	int ret;
+
+	axon_cmd_init(&c);
+	axon_cmd_nop(&c);
+	axon_cmd_fill(&c, out->addr, out->size, pat);
+	ret = axon_submit_cmd(_metadata, fd, &c, &a, cmd, &id);
+	EXPECT_EQ(0, ret) TH_LOG("SUBMIT: %s", strerror(-ret));
+	return id;
+}
+
+static bool all_words(const struct axon_bo *bo, uint32_t pat)
+{
+	const uint32_t *p = bo->map;
+	uint64_t i;
+
+	for (i = 0; i < bo->size / 4; i++)
+		if (p[i] != pat)
+			return false;
+	return true;
+}
+
+/* Hang a job of fd on q; returns its JOB_WAIT status and how long it took. */
+static void hang_one(struct __test_metadata *_metadata, FIXTURE_DATA(hang) *self, int fd,
+		     uint32_t q, struct drm_axon_job_wait *w, uint64_t *ms)
+{
+	struct axon_bo out, cmd;
+	uint64_t id, t0;
+	int ret;
+
+	axon_bo_new(_metadata, fd, AXON_PAGE, 0, &out);
+	axon_dbg_wr(&self->g, AXON_DBG_HANG, 1u << q);
+	t0 = axon_now_ns();
+	id = submit_fill(_metadata, fd, q, &out, 0x4a4a4a4au, &cmd);
+	ret = axon_job_wait_rel(fd, id, (self->tmo_ms + MARGIN_MS) * NSEC_PER_MSEC_ULL, w);
+	*ms = (axon_now_ns() - t0) / NSEC_PER_MSEC_ULL;
+	ASSERT_EQ(0, ret) TH_LOG("hung job not reset within JOB_TIMEOUT_MS %llu + %llu ms: %s",
+				 (unsigned long long)self->tmo_ms, MARGIN_MS, strerror(-ret));
+	EXPECT_EQ(0, axon_dbg_rd(&self->g, AXON_DBG_HANG) & (1u << q))
+		TH_LOG("DBG_HANG bit still set: the job never started");
+	axon_bo_free(&cmd);
+	axon_bo_free(&out);
+}
+
+TEST_F_TIMEOUT(hang, hang_reset_after_timeout_innocent_completes, 120)
+{
+	struct axon_bo aout, acmd, bout, bcmd;
+	struct drm_axon_job_wait w;
+	struct axon_dev b;
+	uint64_t ida, idb, t0, ms;
+	uint32_t q;
+	int ret;
+
+	NEED_TIMEOUT_BELOW(30000);
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &aout);
+	axon_bo_new(_metadata, b.fd, 64 * 1024, 0, &bout);
+
+	axon_dbg_wr(&self->g, AXON_DBG_HANG, 1u << 0);
+	t0 = axon_now_ns();
+	ida = submit_fill(_metadata, self->d.fd, 0, &aout, 0x4a4a4a4au, &acmd);
+	if (self->nq > 1) {
+		/* an innocent job of another file on another queue is not held up */
+		idb = submit_fill(_metadata, b.fd, 1, &bout, 0x1d1d1d1du, &bcmd);
+		ret = axon_job_wait_rel(b.fd, idb, self->tmo_ms * NSEC_PER_MSEC_ULL, &w);
+		EXPECT_EQ(0, ret) TH_LOG("innocent job did not finish within JOB_TIMEOUT_MS: %s",
+					 strerror(-ret));
+		EXPECT_EQ(0, w.error);
+		EXPECT_TRUE(all_words(&bout, 0x1d1d1d1du));
+		/* and the hung one is still hung */
+		if (axon_now_ns() - t0 < self->tmo_ms * NSEC_PER_MSEC_ULL / 2) {
+			EXPECT_EQ(-ETIMEDOUT, axon_job_wait_raw(self->d.fd, ida, 0, &w));
+		}
+		axon_bo_free(&bcmd);
+	} else {
+		TH_LOG("one queue: innocent job on another queue not tried");
+	}
+
+	ret = axon_job_wait_rel(self->d.fd, ida, (self->tmo_ms + MARGIN_MS) * NSEC_PER_MSEC_ULL, &w);
+	ms = (axon_now_ns() - t0) / NSEC_PER_MSEC_ULL;
+	ASSERT_EQ(0, ret) TH_LOG("hung job not reset within JOB_TIMEOUT_MS %llu + %llu ms: %s",
+				 (unsigned long long)self->tmo_ms, MARGIN_MS, strerror(-ret));
+	EXPECT_EQ(-ETIMEDOUT, w.error);
+	EXPECT_LE(self->tmo_ms * 9 / 10, ms) TH_LOG("reset after only %llu ms",
+						   (unsigned long long)ms);
+	TH_LOG("hung job reset after %llu ms (JOB_TIMEOUT_MS %llu)", (unsigned long long)ms,
+	       (unsigned long long)self->tmo_ms);
+	EXPECT_EQ(0, axon_dbg_rd(&self->g, AXON_DBG_HANG) & 1);
+	axon_bo_free(&acmd);
+
+	/* everything works afterwards, including the hung queue and the guilty file */
+	for (q = 0; q < self->nq; q++) {
+		axon_assert_works_q(_metadata, b.fd, q);
+		if (AXON_P(&self->d, BAN_THRESHOLD) > 1)
+			axon_assert_works_q(_metadata, self->d.fd, q);
+	}
+	axon_dev_close(&b);
+}
+
+/*
+ * A job of another file queued behind the hung job on the same queue either
+ * runs correctly after the reset or is cancelled (-ECANCELED, "because of
+ * another job's reset"); it never reports success without its result.
+ */
+TEST_F_TIMEOUT(hang, hang_job_behind_on_same_queue, 120)
+{
+	struct axon_bo aout, acmd, bout, bcmd;
+	struct drm_axon_job_wait w;
+	struct axon_dev b;
+	uint64_t ida, idb;
+
+	NEED_TIMEOUT_BELOW(30000);
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &aout);
+	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &bout);
+	axon_dbg_wr(&self->g, AXON_DBG_HANG, 1u << 0);
+	ida = submit_fill(_metadata, self->d.fd, 0, &aout, 0x4a4a4a4au, &acmd);
+	idb = submit_fill(_metadata, b.fd, 0, &bout, 0x1d1d1d1du, &bcmd);
+	ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, ida,
+				       (self->tmo_ms + MARGIN_MS) * NSEC_PER_MSEC_ULL, &w));
+	EXPECT_EQ(-ETIMEDOUT, w.error);
+	ASSERT_EQ(0, axon_job_wait_rel(b.fd, idb, (self->tmo_ms + MARGIN_MS) * NSEC_PER_MSEC_ULL,
+				       &w));
+	TH_LOG("job behind the hang: error %d", w.error);
+	EXPECT_TRUE(w.error == 0 || w.error == -ECANCELED) TH_LOG("error %d", w.error);
+	if (!w.error) {
+		EXPECT_TRUE(all_words(&bout, 0x1d1d1d1du));
+	}
+	axon_assert_works_q(_metadata, b.fd, 0);
+	axon_bo_free(&acmd);
+	axon_bo_free(&bcmd);
+	axon_dev_close(&b);
+}
+
+TEST_F_TIMEOUT(hang, ban_after_threshold_hangs, 300)
+{
+	uint64_t thr = AXON_P(&self->d, BAN_THRESHOLD);
+	struct drm_axon_job_wait w;
+	struct axon_bo out, cmd;
+	struct axon_dev b, c;
+	struct drm_axon_submit s;
+	struct axon_cmd cb;
+	uint64_t i, ms;
+	uint32_t q;
+	int ret;
+
+	if (thr * (self->tmo_ms + 500) > 120000)
+		SKIP(return, "BAN_THRESHOLD %llu x JOB_TIMEOUT_MS %llu is too long",
+		     (unsigned long long)thr, (unsigned long long)self->tmo_ms);
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	for (i = 0; i < thr; i++) {
+		q = (uint32_t)(i % self->nq);
+		hang_one(_metadata, self, self->d.fd, q, &w, &ms);
+		EXPECT_EQ(-ETIMEDOUT, w.error) TH_LOG("hang %llu", (unsigned long long)i + 1);
+		/* an innocent file is never affected */
+		axon_assert_works_q(_metadata, b.fd, q);
+	}
+	/* banned: no more submissions, on any queue */
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &out);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &cmd);
+	axon_cmd_init(&cb);
+	axon_cmd_fill(&cb, out.addr, 4, 1);
+	memcpy(cmd.map, cb.w, axon_cmd_bytes(&cb));
+	for (q = 0; q < self->nq; q++) {
+		axon_submit_init(&s, q, cmd.handle, 0, axon_cmd_bytes(&cb), NULL, 0);
+		ret = axon_submit_raw(self->d.fd, &s);
+		EXPECT_EQ(-ECANCELED, ret) TH_LOG("queue %u: %s", q, ret ? strerror(-ret) : "ok");
+	}
+	/* other files, old and new, keep working */
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &c));
+	for (q = 0; q < self->nq; q++) {
+		axon_assert_works_q(_metadata, b.fd, q);
+		axon_assert_works_q(_metadata, c.fd, q);
+	}
+	axon_bo_free(&out);
+	axon_bo_free(&cmd);
+	axon_dev_close(&b);
+	axon_dev_close(&c);
+}
+
+TEST_F_TIMEOUT(hang, below_threshold_not_banned, 120)
+{
+	uint64_t thr = AXON_P(&self->d, BAN_THRESHOLD), ms;
+	struct drm_axon_job_wait w;
+
+	if (thr < 2)
+		SKIP(return, "BAN_THRESHOLD is %llu: the first hang bans", (unsigned long long)thr);
+	NEED_TIMEOUT_BELOW(30000);
+	hang_one(_metadata, self, self->d.fd, 0, &w, &ms);
+	EXPECT_EQ(-ETIMEDOUT, w.error);
+	axon_assert_works_q(_metadata, self->d.fd, 0);
+}
+
+TEST_F(hang, fail_next_dma_eio)
+{
+	struct axon_bo src, dst, cmd;
+	struct drm_axon_bo_ref refs[2];
+	struct axon_job_args a = { .queue = 0, .bos = refs, .nbos = 2 };
+	struct drm_axon_job_wait w;
+	struct axon_cmd c;
+	struct axon_dev b;
+	uint64_t id;
+
+	axon_bo_new(_metadata, self->d.fd, 16 * AXON_PAGE, 0, &src);
+	axon_bo_new(_metadata, self->d.fd, 16 * AXON_PAGE, 0, &dst);
+	refs[0] = axon_ref(&src, AXON_R);
+	refs[1] = axon_ref(&dst, AXON_W);
+	axon_cmd_init(&c);
+	axon_cmd_copy(&c, src.addr, dst.addr, src.size);
+	axon_dbg_wr(&self->g, AXON_DBG_FAIL_DMA, 1);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, &c, &a, &cmd, &id));
+	ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, id, AXON_WAIT_NS, &w));
+	EXPECT_EQ(-EIO, w.error);
+	EXPECT_EQ(AXON_HWERR_DMA_ERROR, w.hw_error);
+	EXPECT_EQ(0, axon_dbg_rd(&self->g, AXON_DBG_FAIL_DMA));
+	axon_bo_free(&cmd);
+	/* one DMA failed, nothing else */
+	axon_assert_works_q(_metadata, self->d.fd, 0);
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	axon_assert_works_q(_metadata, b.fd, self->nq - 1);
+	axon_dev_close(&b);
+}
+
+static bool wait_not_fatal(const struct axon_dbg *g, unsigned int ms)
+{
+	uint64_t end = axon_now_ns() + (uint64_t)ms * NSEC_PER_MSEC_ULL;
+
+	do {
+		uint32_t st = axon_dbg_rd(g, AXON_REG_DEV_STATUS);
+
+		if ((st & 0x1) && !(st & 0x6))
+			return true;
+		axon_sleep_ms(10);
+	} while (axon_now_ns() < end);
+	return false;
+}
+
+TEST_F_TIMEOUT(hang, fatal_error_running_jobs_eio_device_recovers, 120)
+{
+	struct axon_bo gate, acmd, bcmd, bgate;
+	struct axon_job_args a = { .queue = 0 };
+	struct axon_job_args ba = { .queue = self->nq > 1 ? 1 : 0 };
+	struct drm_axon_job_wait w;
+	struct axon_cmd c;
+	struct axon_dev b, n;
+	uint64_t ida, idb;
+	uint32_t q;
+
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
+	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &bgate);
+	axon_cmd_init(&c);
+	axon_cmd_wait(&c, gate.addr, 1, axon_sem_timeout_us(&self->d));
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, &c, &a, &acmd, &ida));
+	axon_cmd_init(&c);
+	axon_cmd_wait(&c, bgate.addr, 1, axon_sem_timeout_us(&self->d));
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, b.fd, &c, &ba, &bcmd, &idb));
+	axon_sleep_ms(20);	/* let both start */
+	axon_dbg_wr(&self->g, AXON_DBG_FATAL, 1);
+
+	ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, ida, AXON_WAIT_NS, &w));
+	EXPECT_EQ(-EIO, w.error);
+	ASSERT_EQ(0, axon_job_wait_rel(b.fd, idb, AXON_WAIT_NS, &w));
+	EXPECT_EQ(-EIO, w.error);
+	EXPECT_TRUE(wait_not_fatal(&self->g, 5000))
+		TH_LOG("DEV_STATUS 0x%x: the driver did not reset the device",
+		       axon_dbg_rd(&self->g, AXON_REG_DEV_STATUS));
+	/* every queue of every file works again */
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &n));
+	for (q = 0; q < self->nq; q++) {
+		axon_assert_works_q(_metadata, self->d.fd, q);
+		axon_assert_works_q(_metadata, b.fd, q);
+		axon_assert_works_q(_metadata, n.fd, q);
+	}
+	axon_bo_free(&acmd);
+	axon_bo_free(&bcmd);
+	axon_dev_close(&b);
+	axon_dev_close(&n);
+}
+
+TEST_F_TIMEOUT(hang, fatal_error_while_idle_recovers, 60)
+{
+	uint32_t q;
+
+	axon_dbg_wr(&self->g, AXON_DBG_FATAL, 1);
+	EXPECT_TRUE(wait_not_fatal(&self->g, 5000))
+		TH_LOG("DEV_STATUS 0x%x: the driver did not reset the device",
+		       axon_dbg_rd(&self->g, AXON_REG_DEV_STATUS));
+	for (q = 0; q < self->nq; q++)
+		axon_assert_works_q(_metadata, self->d.fd, q);
+}
+
+/* Completion delay: a slow job, JOB_WAIT times out first, then succeeds. */
+TEST_F(hang, delayed_completion_job_wait_timeout)
+{
+	uint32_t delay_ms = 300;
+	struct axon_bo out, cmd;
+	struct drm_axon_job_wait w;
+	uint64_t id, t0, ms;
+
+	if (delay_ms * 2 > self->tmo_ms)
+		delay_ms = (uint32_t)(self->tmo_ms / 3);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &out);
+	axon_dbg_wr(&self->g, AXON_DBG_DELAY_US, delay_ms * 1000);
+	t0 = axon_now_ns();
+	id = submit_fill(_metadata, self->d.fd, 0, &out, 0x5105105u, &cmd);
+	EXPECT_EQ(-ETIMEDOUT, axon_job_wait_rel(self->d.fd, id, delay_ms / 4 * NSEC_PER_MSEC_ULL,
+						&w));
+	AXON_ASSERT_JOB_OK(self->d.fd, id);
+	ms = (axon_now_ns() - t0) / NSEC_PER_MSEC_ULL;
+	EXPECT_LE(delay_ms, ms);
+	EXPECT_TRUE(all_words(&out, 0x5105105u));
+	axon_dbg_wr(&self->g, AXON_DBG_DELAY_US, 0);
+	axon_bo_free(&cmd);
+	axon_bo_free(&out);
+}
+
+TEST_HARNESS_MAIN

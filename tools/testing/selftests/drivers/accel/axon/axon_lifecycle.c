@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Axon authors
+ *
+ * Axon lifecycle: closing a file and killing a process with jobs in flight,
+ * many processes at once with every result verified, unbinding the PCI
+ * device with a client open and binding it again, and unloading and
+ * reloading the module. The last two need root and a modular driver; they
+ * skip with the reason otherwise. They run last (tests run in file order).
+ */
+#include <sys/syscall.h>
+
+#include "axon_test.h"
+
+FIXTURE(life) {
+	struct axon_dev d;
+	uint32_t nq;
+};
+
+FIXTURE_SETUP(life)
+{
+	AXON_SETUP_DEV(&self->d);
+	self->nq = (uint32_t)AXON_P(&self->d, NUM_QUEUES);
+}
+
+FIXTURE_TEARDOWN(life)
+{
+	axon_dev_close(&self->d);
+}
+
+/*
+ * Submit, on every queue of fd, a job held by a gate and a few jobs queued
+ * behind it. The BOs (and their mappings) are left to the caller's fate.
+ */
+static void submit_held_jobs(struct __test_metadata *_metadata, int fd, uint32_t nq,
+			     uint32_t tmo_us, struct axon_bo *gate)
+{
+	struct axon_bo out;
+	uint32_t q, i;
+
+	axon_bo_new(_metadata, fd, AXON_PAGE, 0, gate);
+	axon_bo_new(_metadata, fd, 64 * AXON_PAGE, 0, &out);
+	for (q = 0; q < nq; q++) {
+		struct drm_axon_bo_ref ref = axon_ref(&out, AXON_RW);
+		struct axon_job_args a = { .queue = q, .bos = &ref, .nbos = 1 };
+		struct axon_cmd c;
+		struct axon_bo cmd;
+		uint64_t id;
+
+		axon_cmd_init(&c);
+		axon_cmd_wait(&c, gate->addr, 1, tmo_us);
+		axon_cmd_fill(&c, out.addr + q * AXON_PAGE, AXON_PAGE, q);
+		ASSERT_EQ(0, axon_submit_cmd(_metadata, fd, &c, &a, &cmd, &id));
+		munmap(cmd.map, cmd.size);	/* the handle stays with the file */
+		for (i = 0; i < 4; i++) {
+			axon_cmd_init(&c);
+			axon_cmd_fill(&c, out.addr + (16 + q * 4 + i) * AXON_PAGE, AXON_PAGE, i);
+			ASSERT_EQ(0, axon_submit_cmd(_metadata, fd, &c, &a, &cmd, &id));
+			munmap(cmd.map, cmd.size);
+		}
+	}
+	munmap(out.map, out.size);
+}
+
+TEST_F_TIMEOUT(life, close_with_jobs_in_flight, 120)
+{
+	struct axon_dev a;
+	struct axon_bo gate;
+	uint32_t q;
+
+	/* 1: close while held, then release the jobs through the kept mapping */
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &a));
+	submit_held_jobs(_metadata, a.fd, self->nq, axon_sem_timeout_us(&self->d), &gate);
+	axon_dev_close(&a);
+	axon_sleep_ms(10);
+	axon_gate_open(gate.map, 1);
+	munmap(gate.map, gate.size);
+	for (q = 0; q < self->nq; q++)
+		axon_assert_works_q(_metadata, self->d.fd, q);
+
+	/* 2: close and unmap everything while held: nobody opens the gate */
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &a));
+	submit_held_jobs(_metadata, a.fd, self->nq, axon_sem_timeout_us(&self->d), &gate);
+	munmap(gate.map, gate.size);
+	axon_dev_close(&a);
+	for (q = 0; q < self->nq; q++)
+		axon_assert_works_q(_metadata, self->d.fd, q);
+	/* and new files work too */
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &a));
+	for (q = 0; q < self->nq; q++)
+		axon_assert_works_q(_metadata, a.fd, q);
+	axon_dev_close(&a);
+}
+
+/* A child with jobs in flight is SIGKILLed (or just exits); the device carries on. */
+static void child_dies_case(struct __test_metadata *_metadata, FIXTURE_DATA(life) *self,
+			    bool kill_it)
+{
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		int pfd[2], status;
+		pid_t pid;
+		char ch;
+		uint32_t q;
+
+		ASSERT_EQ(0, pipe(pfd));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			struct axon_dev cd;
+			struct axon_bo gate;
+
+			close(pfd[0]);
+			if (axon_dev_reopen(&self->d, &cd))
+				_exit(1);
+			submit_held_jobs(_metadata, cd.fd, self->nq,
+					 axon_sem_timeout_us(&self->d), &gate);
+			if (write(pfd[1], "r", 1) != 1)
+				_exit(1);
+			if (kill_it)
+				for (;;)
+					pause();
+			_exit(0);	/* exit with everything open and in flight */
+		}
+		close(pfd[1]);
+		ASSERT_EQ(1, read(pfd[0], &ch, 1)) TH_LOG("child failed to set up");
+		close(pfd[0]);
+		if (kill_it)
+			kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		if (kill_it) {
+			EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		} else {
+			EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+		}
+		for (q = 0; q < self->nq; q++)
+			axon_assert_works_q(_metadata, self->d.fd, q);
+	}
+}
+
+TEST_F_TIMEOUT(life, kill_child_mid_job, 120)
+{
+	child_dies_case(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(life, child_exits_mid_job, 120)
+{
+	child_dies_case(_metadata, self, false);
+}
+
+/*
+ * One worker process: open its own file, run iterations of FILL + COPY +
+ * int8 GEMM on varying queues, verify everything on the CPU. Returns the
+ * number of failures (exit status); no harness macros in the children.
+ */
+static int worker(int minor, uint32_t nq, unsigned int id, unsigned int iters)
+{
+	const uint32_t m = 24, n = 20, k = 36;
+	uint64_t seed = 0x1234567ull * (id + 1);
+	int fd = axon_open_minor(minor), fails = 0;
+	unsigned int it;
+
+	if (fd < 0)
+		return 100;
+	for (it = 0; it < iters; it++) {
+		struct drm_axon_bo_create bc[4] = { { .size = 64 * 1024 }, { .size = 64 * 1024 },
+						    { .size = 64 * 1024 }, { .size = 4096 } };
+		void *map[4];
+		uint64_t addr[4];
+		uint32_t handle[4], i, pat = (uint32_t)axon_rand(&seed);
+		struct drm_axon_bo_ref refs[3];
+		struct drm_axon_submit s;
+		struct drm_axon_job_wait w;
+		struct axon_cmd c;
+		uint8_t *ref;
+		int b;
+
+		for (b = 0; b < 4; b++) {
+			struct drm_axon_bo_info info;
+
+			if (axon_ioctl(fd, DRM_IOCTL_AXON_BO_CREATE, &bc[b]))
+				return 101;
+			handle[b] = bc[b].handle;
+			addr[b] = bc[b].dev_addr;
+			if (axon_bo_info_raw(fd, handle[b], &info))
+				return 102;
+			map[b] = axon_bo_mmap_raw(fd, info.mmap_offset, info.size);
+			if (!map[b])
+				return 103;
+		}
+		/* A (int8 m x k) and B (k x n) in buffer 0 */
+		axon_fill_random(map[0], m * k + k * n, seed + it);
+		axon_cmd_init(&c);
+		axon_cmd_fill(&c, addr[1], 32 * 1024, pat);
+		axon_cmd_copy(&c, addr[1], addr[1] + 32 * 1024, 32 * 1024);
+		axon_cmd_gemm(&c, AXON_GEMM_INT8, addr[0], addr[0] + m * k, addr[2],
+			      m, n, k, k, n, n * 4);
+		memcpy(map[3], c.w, axon_cmd_bytes(&c));
+		refs[0] = (struct drm_axon_bo_ref){ handle[0], AXON_R };
+		refs[1] = (struct drm_axon_bo_ref){ handle[1], AXON_RW };
+		refs[2] = (struct drm_axon_bo_ref){ handle[2], AXON_W };
+		axon_submit_init(&s, (id + it) % nq, handle[3], 0, axon_cmd_bytes(&c), refs, 3);
+		if (axon_submit_raw(fd, &s))
+			return 104;
+		if (axon_job_wait_rel(fd, s.job_id, AXON_WAIT_NS, &w) || w.error) {
+			fprintf(stderr, "# worker %u iteration %u: job error %d hw_error %u\n",
+				id, it, w.error, w.hw_error);
+			fails++;
+		}
+		for (i = 0; i < 64 * 1024 / 4; i++)
+			if (((uint32_t *)map[1])[i] != pat) {
+				fprintf(stderr, "# worker %u iteration %u: FILL/COPY word %u\n",
+					id, it, i);
+				fails++;
+				break;
+			}
+		ref = calloc(1, m * n * 4);
+		axon_ref_gemm_i8(m, n, k, map[0], k, (uint8_t *)map[0] + m * k, n, ref, n * 4,
+				 false);
+		if (memcmp(ref, map[2], m * n * 4)) {
+			fprintf(stderr, "# worker %u iteration %u: GEMM result wrong\n", id, it);
+			fails++;
+		}
+		free(ref);
+		for (b = 0; b < 4; b++) {
+			munmap(map[b], bc[b].size);
+			axon_gem_close(fd, handle[b]);
+		}
+	}
+	close(fd);
+	return fails > 99 ? 99 : fails;
+}
+
+TEST_F_TIMEOUT(life, many_processes_concurrently, 300)
+{
+	const unsigned int nproc = 8, iters = 25;
+	pid_t pids[8];
+	unsigned int i;
+
+	for (i = 0; i < nproc; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i])
+			_exit(worker(self->d.minor, self->nq, i, iters));
+	}
+	for (i = 0; i < nproc; i++) {
+		int status;
+
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status)) TH_LOG("worker %u died", i);
+		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("worker %u: %d failures (>= 100: setup "
+							 "error)", i, WEXITSTATUS(status));
+	}
+	axon_assert_works(_metadata, self->d.fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Unbind / rebind, module unload / reload                            */
+/* ------------------------------------------------------------------ */
+
+/* Wait until the device at bdf has an Axon accel node; its minor or -1. */
+static int wait_for_node(const char *bdf, unsigned int ms)
+{
+	uint64_t end = axon_now_ns() + (uint64_t)ms * NSEC_PER_MSEC_ULL;
+
+	do {
+		int minor = axon_bdf_minor(bdf);
+
+		if (minor >= 0) {
+			int fd = axon_open_minor(minor);
+
+			if (fd >= 0) {
+				bool ok = axon_fd_is_axon(fd);
+
+				close(fd);
+				if (ok)
+					return minor;
+			}
+		}
+		axon_sleep_ms(50);
+	} while (axon_now_ns() < end);
+	return -1;
+}
+
+static void expect_enodev(struct __test_metadata *_metadata, int fd, uint32_t cmd_handle)
+{
+	struct drm_axon_submit s;
+	struct drm_axon_job_wait w;
+	uint64_t v;
+	uint32_t h;
+
+	EXPECT_EQ(-ENODEV, axon_get_param_raw(fd, DRM_AXON_PARAM_NUM_QUEUES, &v));
+	EXPECT_EQ(-ENODEV, axon_bo_create_raw(fd, AXON_PAGE, 0, &h, NULL));
+	axon_submit_init(&s, 0, cmd_handle, 0, 8, NULL, 0);
+	EXPECT_EQ(-ENODEV, axon_submit_raw(fd, &s));
+	EXPECT_EQ(-ENODEV, axon_job_wait_rel(fd, 0, NSEC_PER_MSEC_ULL, &w));
+}
+
+TEST_F_TIMEOUT(life, unbind_rebind_with_client_open, 120)
+{
+	char bdf[64], drv[64], path[160];
+	struct axon_bo gate, cmd;
+	struct axon_dev a;
+	int minor, ret;
+	uint32_t q;
+
+	if (geteuid())
+		SKIP(return, "unbinding a PCI driver needs root");
+	ASSERT_EQ(0, axon_minor_bdf(self->d.minor, bdf, sizeof(bdf)));
+	ASSERT_EQ(0, axon_bdf_driver(bdf, drv, sizeof(drv)));
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind", drv);
+	if (access(path, W_OK))
+		SKIP(return, "%s not writable: %s", path, strerror(errno));
+
+	/* an idle client, and a client with jobs in flight */
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &a));
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &cmd);
+	submit_held_jobs(_metadata, a.fd, self->nq, axon_sem_timeout_us(&self->d), &gate);
+
+	ret = axon_write_file(path, bdf);
+	ASSERT_EQ(0, ret) TH_LOG("unbind %s from %s: %s", bdf, drv, strerror(-ret));
+	expect_enodev(_metadata, self->d.fd, cmd.handle);
+	expect_enodev(_metadata, a.fd, gate.handle);
+	/* opening the old node fails or gives a dead file */
+	munmap(gate.map, gate.size);
+	munmap(cmd.map, cmd.size);
+	axon_dev_close(&a);
+	axon_dev_close(&self->d);
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", drv);
+	ret = axon_write_file(path, bdf);
+	ASSERT_EQ(0, ret) TH_LOG("bind %s to %s: %s", bdf, drv, strerror(-ret));
+	minor = wait_for_node(bdf, 10000);
+	ASSERT_LE(0, minor) TH_LOG("no accel node for %s after bind", bdf);
+	ASSERT_EQ(0, axon_dev_init_fd(&self->d, axon_open_minor(minor)));
+	for (q = 0; q < self->nq; q++)
+		axon_assert_works_q(_metadata, self->d.fd, q);
+}
+
+/* "name=value" for every readable parameter of the loaded module */
+static void module_params(char *out, size_t len)
+{
+	DIR *dir = opendir("/sys/module/axon/parameters");
+	struct dirent *de;
+	size_t used = 0;
+
+	out[0] = '\0';
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		char path[300], val[256];
+		int n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/module/axon/parameters/%s", de->d_name);
+		if (axon_read_file(path, val, sizeof(val)) || strchr(val, ' ') || !val[0])
+			continue;
+		n = snprintf(out + used, len - used, " %s=%s", de->d_name, val);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += n;
+	}
+	closedir(dir);
+}
+
+static int delete_module(const char *name, unsigned int flags)
+{
+	return syscall(SYS_delete_module, name, flags) ? -errno : 0;
+}
+
+TEST_F_TIMEOUT(life, module_unload_reload, 120)
+{
+	char params[1024], cmd[1400], state[32];
+	uint64_t before[AXON_NUM_PARAMS];
+	struct axon_dev n;
+	int devs, ret, i;
+	uint32_t q;
+
+	if (geteuid())
+		SKIP(return, "unloading a module needs root");
+	if (axon_read_file("/sys/module/axon/initstate", state, sizeof(state)))
+		SKIP(return, "axon is not a loadable module (built in, or loaded under another name)");
+	if (system("command -v modprobe >/dev/null 2>&1"))
+		SKIP(return, "no modprobe in PATH");
+	memcpy(before, self->d.p, sizeof(before));
+	devs = axon_count_devices();
+	module_params(params, sizeof(params));
+	TH_LOG("reloading with:%s", params[0] ? params : " (no parameters)");
+
+	/* busy while a file is open */
+	ret = delete_module("axon", O_NONBLOCK);
+	EXPECT_TRUE(ret == -EBUSY || ret == -EAGAIN) TH_LOG("rmmod with an open file: %s",
+							    ret ? strerror(-ret) : "unloaded!");
+	if (!ret)
+		goto reload;
+	axon_assert_works(_metadata, self->d.fd);
+	axon_dev_close(&self->d);
+
+	/* free once closed (the release may lag the close a little) */
+	for (i = 0; i < 100; i++) {
+		ret = delete_module("axon", O_NONBLOCK);
+		if (ret != -EAGAIN && ret != -EBUSY)
+			break;
+		axon_sleep_ms(20);
+	}
+	ASSERT_EQ(0, ret) TH_LOG("rmmod axon with no file open: %s", strerror(-ret));
+	EXPECT_NE(0, access("/sys/module/axon", F_OK));
+	EXPECT_EQ(0, axon_count_devices());
+
+reload:
+	snprintf(cmd, sizeof(cmd), "modprobe axon%s", params);
+	ret = system(cmd);
+	if (ret && getenv("AXON_MODULE")) {
+		snprintf(cmd, sizeof(cmd), "insmod %s%s", getenv("AXON_MODULE"), params);
+		ret = system(cmd);
+	}
+	ASSERT_EQ(0, ret) TH_LOG("'%s' failed (set AXON_MODULE=<path of axon.ko> to insmod "
+				 "instead)", cmd);
+	for (i = 0; i < 200 && axon_count_devices() < devs; i++)
+		axon_sleep_ms(50);
+	ASSERT_EQ(devs, axon_count_devices());
+	ASSERT_EQ(0, axon_dev_open(&n, 0));
+	for (i = 0; i < AXON_NUM_PARAMS; i++) {
+		EXPECT_EQ(before[i], n.p[i]) TH_LOG("param %d changed across the reload", i);
+	}
+	for (q = 0; q < n.p[DRM_AXON_PARAM_NUM_QUEUES]; q++)
+		axon_assert_works_q(_metadata, n.fd, q);
+	axon_dev_close(&n);
+}
+
+TEST_HARNESS_MAIN
