@@ -20,6 +20,7 @@ DEPS := bash $(CURDIR)/tools/build/deps.sh
 VM := $(CURDIR)/tools/testing/axon-vm
 OUT := $(CURDIR)/build
 SELFTESTS := tools/testing/selftests/drivers/accel/axon
+AXON_BIN := $(CURDIR)/tools/axon/build-static/axon
 KSFT_DIR = $(AXON_CACHE)/linux-source/tree/tools/testing/selftests
 
 # Kernel to build against: Debian's 6.12 headers unless KDIR is given.
@@ -49,22 +50,22 @@ selftests:
 
 userspace:
 	@$(DEPS) packages
-	$(MAKE) -C tools/libaxon STATIC=1 O=$(OUT)/libaxon
-	$(MAKE) -C tools/axon STATIC=1 O=$(OUT)/axon LIBAXON_O=$(OUT)/libaxon
+	$(MAKE) -C tools/libaxon STATIC=1
+	$(MAKE) -C tools/axon STATIC=1
 
 guest-bin: modules qemu userspace
 
 run: guest-bin
-	@$(VM) --devices 2 --add $(OUT)/axon/axon --timeout 300 -- \
+	@$(VM) --devices 2 --add $(AXON_BIN) --timeout 300 -- \
 		'axon info && axon run'
 
 shell: guest-bin selftests
-	@$(VM) --devices 2 --device-props debug=on --add $(OUT)/axon/axon \
+	@$(VM) --devices 2 --device-props debug=on --add $(AXON_BIN) \
 		--add $(OUT)/selftests:/axon/selftests --shell
 
 bench: guest-bin
 	@mkdir -p $(OUT)
-	@$(VM) --devices 2 --add $(OUT)/axon/axon --timeout 900 \
+	@$(VM) --devices 2 --add $(AXON_BIN) --timeout 900 \
 		--add $(OUT):/axon/out -- 'axon bench --out /tmp/bench.csv && cat /tmp/bench.csv' \
 		| tee $(OUT)/bench.txt
 
@@ -73,4 +74,8 @@ check:
 
 clean:
 	-$(MAKE) -C $(kdir) M=$(CURDIR) CONFIG_DRM_ACCEL_AXON=m clean
+	-$(MAKE) -C tools/libaxon clean
+	-$(MAKE) -C tools/libaxon STATIC=1 clean
+	-$(MAKE) -C tools/axon clean
+	-$(MAKE) -C tools/axon STATIC=1 clean
 	rm -rf $(OUT)
