@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Axon authors
+ */
+
+#include <linux/atomic.h>
+#include <linux/bitfield.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include <drm/drm_accel.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+#include <drm/axon_accel.h>
+
+#include "axon_device.h"
+#include "axon_drv.h"
+#include "axon_gem.h"
+#include "axon_job.h"
+#include "axon_mmu.h"
+
+#define AXON_JOB_TIMEOUT_MAX_MS		3600000
+
+static unsigned int job_timeout_ms = 2000;
+module_param(job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "Time in ms a job may run before it is reset, 1 to 3600000 (default 2000)");
+
+struct workqueue_struct *axon_wq;
+
+/* Devices not yet released; module exit waits for them. */
+static atomic_t axon_live_devices = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(axon_devices_wq);
+
+static void axon_file_priv_release(struct kref *kref)
+{
+	struct axon_file_priv *priv =
+		container_of(kref, struct axon_file_priv, refcount);
+	struct axon_device *adev = priv->adev;
+
+	axon_vm_put(priv->vm);
+	axon_job_file_free(priv);
+	kfree(priv);
+	drm_dev_put(&adev->drm);
+}
+
+/**
+ * axon_file_priv_get() - take a reference on a file's state
+ * @priv: the file
+ *
+ * Return: @priv
+ */
+struct axon_file_priv *axon_file_priv_get(struct axon_file_priv *priv)
+{
+	kref_get(&priv->refcount);
+	return priv;
+}
+
+/**
+ * axon_file_priv_put() - drop a reference on a file's state
+ * @priv: the file, may be NULL
+ *
+ * Must be called from process context.
+ */
+void axon_file_priv_put(struct axon_file_priv *priv)
+{
+	if (priv)
+		kref_put(&priv->refcount, axon_file_priv_release);
+}
+
+static int axon_open(struct drm_device *dev, struct drm_file *file)
+{
+	struct axon_device *adev = to_axon_device(dev);
+	struct axon_file_priv *priv;
+	int ret, idx;
+
+	if (!drm_dev_enter(dev, &idx))
+		return -ENODEV;
+
+	priv = kzalloc(sizeof(*priv), GFP_KERNEL);
+	if (!priv) {
+		ret = -ENOMEM;
+		goto out_exit;
+	}
+
+	priv->adev = adev;
+	priv->vm = axon_vm_create(adev);
+	if (IS_ERR(priv->vm)) {
+		ret = PTR_ERR(priv->vm);
+		goto err_free;
+	}
+
+	ret = axon_job_open(priv);
+	if (ret)
+		goto err_vm;
+
+	kref_init(&priv->refcount);
+	drm_dev_get(dev);
+	file->driver_priv = priv;
+	drm_dev_exit(idx);
+	return 0;
+
+err_vm:
+	axon_vm_put(priv->vm);
+err_free:
+	kfree(priv);
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static void axon_postclose(struct drm_device *dev, struct drm_file *file)
+{
+	struct axon_file_priv *priv = file->driver_priv;
+
+	/* The GEM handles, and so the file's mappings, are gone already. */
+	axon_job_close(priv);
+	axon_file_priv_put(priv);
+}
+
+static int axon_ioctl_get_param(struct drm_device *dev, void *data,
+				struct drm_file *file)
+{
+	struct axon_device *adev = to_axon_device(dev);
+	struct drm_axon_get_param *args = data;
+	int ret = 0, idx;
+
+	if (args->pad)
+		return -EINVAL;
+
+	if (!drm_dev_enter(dev, &idx))
+		return -ENODEV;
+
+	switch (args->param) {
+	case DRM_AXON_PARAM_UAPI_VERSION:
+		args->value = DRM_AXON_UAPI_VERSION;
+		break;
+	case DRM_AXON_PARAM_DEVICE_ID:
+		args->value = adev->pdev->device;
+		break;
+	case DRM_AXON_PARAM_HW_VERSION:
+		args->value = adev->hw_version;
+		break;
+	case DRM_AXON_PARAM_NUM_QUEUES:
+		args->value = adev->num_queues;
+		break;
+	case DRM_AXON_PARAM_NUM_AS_SLOTS:
+		args->value = adev->num_as;
+		break;
+	case DRM_AXON_PARAM_VA_BITS:
+		args->value = AXON_HW_VA_BITS;
+		break;
+	case DRM_AXON_PARAM_VA_START:
+		args->value = AXON_VA_START;
+		break;
+	case DRM_AXON_PARAM_VA_END:
+		args->value = AXON_VA_END;
+		break;
+	case DRM_AXON_PARAM_MAX_BO_SIZE:
+		args->value = AXON_MAX_BO_SIZE;
+		break;
+	case DRM_AXON_PARAM_MAX_CMD_SIZE:
+		args->value = adev->max_cmd_size;
+		break;
+	case DRM_AXON_PARAM_MAX_GEMM_DIM:
+		args->value = adev->max_gemm_dim;
+		break;
+	case DRM_AXON_PARAM_FEATURES:
+		args->value = adev->caps & AXON_CAPS_KNOWN;
+		break;
+	case DRM_AXON_PARAM_JOB_TIMEOUT_MS:
+		args->value = adev->job_timeout_ms;
+		break;
+	case DRM_AXON_PARAM_MAX_SUBMIT_BOS:
+		args->value = AXON_MAX_SUBMIT_BOS;
+		break;
+	case DRM_AXON_PARAM_MAX_SUBMIT_SYNCS:
+		args->value = AXON_MAX_SUBMIT_SYNCS;
+		break;
+	case DRM_AXON_PARAM_JOB_HISTORY:
+		args->value = AXON_JOB_HISTORY;
+		break;
+	case DRM_AXON_PARAM_TIMESTAMP_HZ:
+		args->value = AXON_TIMESTAMP_HZ;
+		break;
+	case DRM_AXON_PARAM_BAN_THRESHOLD:
+		args->value = AXON_BAN_THRESHOLD;
+		break;
+	default:
+		ret = -EINVAL;
+		break;
+	}
+
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static void axon_show_fdinfo(struct drm_printer *p, struct drm_file *file)
+{
+	struct axon_file_priv *priv = file->driver_priv;
+	unsigned int i;
+
+	for (i = 0; i < priv->adev->num_queues; i++)
+		drm_printf(p, "drm-engine-queue%u:\t%llu ns\n", i,
+			   (u64)atomic64_read(&priv->busy_ns[i]));
+
+	drm_show_memory_stats(p, file);
+}
+
+static const struct drm_ioctl_desc axon_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(AXON_GET_PARAM, axon_ioctl_get_param, 0),
+	DRM_IOCTL_DEF_DRV(AXON_BO_CREATE, axon_ioctl_bo_create, 0),
+	DRM_IOCTL_DEF_DRV(AXON_BO_INFO, axon_ioctl_bo_info, 0),
+	DRM_IOCTL_DEF_DRV(AXON_SUBMIT, axon_ioctl_submit, 0),
+	DRM_IOCTL_DEF_DRV(AXON_JOB_WAIT, axon_ioctl_job_wait, 0),
+};
+
+/* DRM_ACCEL_FOPS of this kernel lacks show_fdinfo. */
+static const struct file_operations axon_fops = {
+	.owner = THIS_MODULE,
+	DRM_ACCEL_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
+
+static const struct drm_driver axon_drm_driver = {
+	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ |
+			   DRIVER_SYNCOBJ_TIMELINE,
+	.open = axon_open,
+	.postclose = axon_postclose,
+	.show_fdinfo = axon_show_fdinfo,
+	.gem_create_object = axon_gem_create_object,
+	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
+	.ioctls = axon_ioctls,
+	.num_ioctls = ARRAY_SIZE(axon_ioctls),
+	.fops = &axon_fops,
+	.name = "axon",
+	.desc = "Axon NPU",
+	.major = 1,
+	.minor = 0,
+};
+
+static void axon_device_released(struct drm_device *drm, void *arg)
+{
+	if (atomic_dec_and_test(&axon_live_devices))
+		wake_up_all(&axon_devices_wq);
+}
+
+static int axon_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct axon_device *adev;
+	int ret;
+
+	adev = devm_drm_dev_alloc(&pdev->dev, &axon_drm_driver,
+				  struct axon_device, drm);
+	if (IS_ERR(adev))
+		return PTR_ERR(adev);
+
+	adev->pdev = pdev;
+	pci_set_drvdata(pdev, adev);
+
+	/* Registered first, so it runs last when the device is released. */
+	atomic_inc(&axon_live_devices);
+	ret = drmm_add_action_or_reset(&adev->drm, axon_device_released, NULL);
+	if (ret)
+		return ret;
+
+	adev->job_timeout_ms = clamp(job_timeout_ms, 1U, AXON_JOB_TIMEOUT_MAX_MS);
+
+	ret = axon_device_init(adev);
+	if (ret)
+		return ret;
+
+	ret = drm_dev_register(&adev->drm, 0);
+	if (ret) {
+		axon_device_fini(adev);
+		return ret;
+	}
+
+	drm_info(&adev->drm, "Axon NPU v%lu.%lu: %u queues, %u AS slots, %u jobs per queue\n",
+		 FIELD_GET(AXON_VERSION_MAJOR, adev->hw_version),
+		 FIELD_GET(AXON_VERSION_MINOR, adev->hw_version),
+		 adev->num_queues, adev->num_as, adev->credit_limit);
+
+	return 0;
+}
+
+static void axon_remove(struct pci_dev *pdev)
+{
+	struct axon_device *adev = pci_get_drvdata(pdev);
+
+	/* Waits for every ioctl, run_job and reset inside drm_dev_enter(). */
+	drm_dev_unplug(&adev->drm);
+	axon_device_fini(adev);
+}
+
+static const struct pci_device_id axon_pci_ids[] = {
+	{ PCI_DEVICE(AXON_PCI_VENDOR_ID, AXON_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, axon_pci_ids);
+
+static struct pci_driver axon_pci_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = axon_pci_ids,
+	.probe = axon_probe,
+	.remove = axon_remove,
+};
+
+static int __init axon_init(void)
+{
+	int ret;
+
+	axon_wq = alloc_workqueue("axon", WQ_UNBOUND, 0);
+	if (!axon_wq)
+		return -ENOMEM;
+
+	ret = pci_register_driver(&axon_pci_driver);
+	if (ret)
+		destroy_workqueue(axon_wq);
+
+	return ret;
+}
+module_init(axon_init);
+
+static void __exit axon_exit(void)
+{
+	pci_unregister_driver(&axon_pci_driver);
+	/*
+	 * Jobs of files closed with work in flight may still hold a device;
+	 * their release runs on axon_wq and drops the last reference.
+	 */
+	wait_event(axon_devices_wq, !atomic_read(&axon_live_devices));
+	destroy_workqueue(axon_wq);
+}
+module_exit(axon_exit);
+
+MODULE_DESCRIPTION("Axon NPU accel driver");
+MODULE_LICENSE("GPL");

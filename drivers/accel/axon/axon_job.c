@@ -1,0 +1,1184 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Axon authors
+ */
+
+#include <linux/bitfield.h>
+#include <linux/dma-fence-chain.h>
+#include <linux/dma-resv.h>
+#include <linux/ktime.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_exec.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+#include <drm/drm_syncobj.h>
+#include <drm/drm_utils.h>
+#include <drm/gpu_scheduler.h>
+#include <drm/axon_accel.h>
+
+#include "axon_device.h"
+#include "axon_drv.h"
+#include "axon_gem.h"
+#include "axon_job.h"
+#include "axon_mmu.h"
+
+/**
+ * DOC: Jobs
+ *
+ * A job is one command buffer run on one hardware queue in the submitting
+ * file's address space. Every queue has its own drm_gpu_scheduler and every
+ * file one scheduler entity per queue.
+ *
+ * Lifecycle: DRM_IOCTL_AXON_SUBMIT looks up and validates everything and
+ * allocates all the job needs, including its hardware fence, then arms and
+ * pushes it. Once its dependencies have signalled, the scheduler calls
+ * run_job, which binds the file's VM to an address-space slot, writes the
+ * descriptor to the ring and rings the doorbell; it never allocates. The
+ * queue interrupt collects the jobs whose seqno the device wrote to the
+ * completion word and signals their hardware fences; a queue error fails
+ * the job it names and resumes the queue. free_job moves the job's status
+ * from the file's table of live jobs to its history, where
+ * DRM_IOCTL_AXON_JOB_WAIT finds it.
+ *
+ * Recovery: a job that runs longer than the job_timeout_ms module parameter
+ * is reset by the scheduler's timeout handler. The queue is reset (the whole
+ * device if that fails), the job's fence fails with -ETIMEDOUT and its file
+ * gets a hang; at %AXON_BAN_THRESHOLD hangs the file is banned: its queued
+ * jobs fail with -ECANCELED and it can no longer submit. The jobs that were
+ * behind the hung one on the ring never started and are written to the
+ * ring again. A fatal device error resets the whole device and fails every
+ * job on the hardware with -EIO. All resets run on one ordered workqueue.
+ */
+
+static const char *axon_fence_get_driver_name(struct dma_fence *fence)
+{
+	return "axon";
+}
+
+static const char *axon_fence_get_timeline_name(struct dma_fence *fence)
+{
+	return "axon-queue";
+}
+
+static const struct dma_fence_ops axon_fence_ops = {
+	.get_driver_name = axon_fence_get_driver_name,
+	.get_timeline_name = axon_fence_get_timeline_name,
+};
+
+static struct axon_job *to_axon_job(struct drm_sched_job *sched_job)
+{
+	return container_of(sched_job, struct axon_job, base);
+}
+
+static void axon_job_release_work(struct work_struct *work)
+{
+	struct axon_job *job = container_of(work, struct axon_job, release_work);
+	u32 i;
+
+	for (i = 0; i < job->mapping_count; i++)
+		axon_gem_mapping_put(job->mappings[i]);
+	kvfree(job->mappings);
+
+	if (job->hw_fence_init)
+		dma_fence_put(&job->hw_fence->base);
+	else
+		kfree(job->hw_fence);
+	dma_fence_put(job->done_fence);
+
+	axon_vm_put(job->vm);
+	axon_file_priv_put(job->file_priv);
+	kfree(job);
+}
+
+static void axon_job_release(struct kref *kref)
+{
+	struct axon_job *job = container_of(kref, struct axon_job, refcount);
+
+	/*
+	 * Unmapping buffers takes the VM lock, which is held while page tables
+	 * are allocated, and the last reference can be dropped by free_job on
+	 * the scheduler's workqueue, which also runs run_job: release on the
+	 * driver's own workqueue so that the scheduler never waits for memory
+	 * reclaim. axon_exit() flushes this workqueue.
+	 */
+	queue_work(axon_wq, &job->release_work);
+}
+
+static void axon_job_put(struct axon_job *job)
+{
+	kref_put(&job->refcount, axon_job_release);
+}
+
+static int axon_hw_error_to_errno(u32 code)
+{
+	switch (code) {
+	case AXON_Q_ERR_MMU_FAULT:
+		return -EFAULT;
+	case AXON_Q_ERR_BAD_OPCODE:
+	case AXON_Q_ERR_BAD_LENGTH:
+	case AXON_Q_ERR_BAD_ARG:
+	case AXON_Q_ERR_BAD_DESCRIPTOR:
+		return -EINVAL;
+	case AXON_Q_ERR_WAIT_TIMEOUT:
+		return -ETIME;
+	default:
+		return -EIO;
+	}
+}
+
+static void axon_queue_write_desc(struct axon_queue *q, struct axon_job *job)
+{
+	struct axon_desc *desc = &q->ring[q->tail % AXON_RING_ENTRIES];
+
+	lockdep_assert_held(&q->lock);
+
+	desc->cmd_addr = cpu_to_le64(job->cmd_addr);
+	desc->cmd_size = cpu_to_le32(job->cmd_size);
+	desc->as_slot = cpu_to_le16(job->as_slot);
+	desc->flags = cpu_to_le16(AXON_DESC_FLAG_IRQ);
+	desc->seqno = cpu_to_le64(job->seqno);
+	memset(desc->reserved, 0, sizeof(desc->reserved));
+	job->ring_index = q->tail++;
+}
+
+/*
+ * Take a job off the hardware: record how it ended, give its slot back and
+ * queue it on @done for axon_jobs_signal(). This must happen before its
+ * hardware fence signals, see axon_mmu_as_get().
+ */
+static void axon_job_retire_locked(struct axon_queue *q, struct axon_job *job,
+				   int error, struct list_head *done)
+{
+	ktime_t now = ktime_get();
+	ktime_t start = ktime_after(job->hw_start, q->last_done) ?
+			job->hw_start : q->last_done;
+
+	lockdep_assert_held(&q->lock);
+
+	job->status.error = error;
+	list_move_tail(&job->node, done);
+	axon_mmu_as_put(job->vm);
+
+	atomic64_add(ktime_to_ns(ktime_sub(now, start)),
+		     &job->file_priv->busy_ns[q->id]);
+	q->last_done = now;
+}
+
+/* Signal the hardware fences of retired jobs, in order. */
+static void axon_jobs_signal(struct list_head *done)
+{
+	struct axon_job *job, *tmp;
+
+	list_for_each_entry_safe(job, tmp, done, node) {
+		/* The job may be freed as soon as its fence signals. */
+		struct dma_fence *fence = dma_fence_get(&job->hw_fence->base);
+		int error = job->status.error;
+
+		list_del_init(&job->node);
+		if (error)
+			dma_fence_set_error(fence, error);
+		dma_fence_signal(fence);
+		dma_fence_put(fence);
+	}
+}
+
+/* Retire every job whose seqno the device wrote to the completion word. */
+static void axon_queue_collect_locked(struct axon_queue *q,
+				      struct list_head *done)
+{
+	struct axon_job *job, *tmp;
+	u64 seqno;
+
+	lockdep_assert_held(&q->lock);
+
+	seqno = le64_to_cpu(READ_ONCE(*q->compl));
+	/* The job's memory writes are visible before the completion word. */
+	dma_rmb();
+
+	list_for_each_entry_safe(job, tmp, &q->inflight, node) {
+		if (job->seqno > seqno)
+			break;
+		axon_job_retire_locked(q, job, 0, done);
+	}
+}
+
+/*
+ * The queue stopped in state ERROR: fail the job it names and, if @resume,
+ * let the queue go on with the next descriptor.
+ */
+static void axon_queue_handle_error_locked(struct axon_queue *q,
+					   struct list_head *done, bool resume)
+{
+	struct axon_device *adev = q->adev;
+	struct axon_job *job;
+	u32 code, info;
+	u64 seqno;
+
+	lockdep_assert_held(&q->lock);
+
+	code = axon_q_read(q, AXON_Q_ERROR);
+	/* Only a whole-device reset recovers, see axon_device_fatal_work(). */
+	if (code == AXON_Q_ERR_FATAL)
+		return;
+
+	/*
+	 * The failed descriptor is the oldest one on the ring. ERR_SEQNO names
+	 * it unless the descriptor itself could not be read (DMA_ERROR on the
+	 * ring): then HEAD still points at it. BAD_DOORBELL (a driver bug)
+	 * names no descriptor at all.
+	 */
+	seqno = axon_q_read64(q, AXON_Q_ERR_SEQNO_LO);
+	job = list_first_entry_or_null(&q->inflight, struct axon_job, node);
+	if (job && job->seqno != seqno &&
+	    (code == AXON_Q_ERR_BAD_DOORBELL ||
+	     axon_q_read(q, AXON_Q_HEAD) != job->ring_index))
+		job = NULL;
+	if (!job) {
+		drm_err_ratelimited(&adev->drm,
+				    "queue %u: error %u on unknown seqno %llu, resetting\n",
+				    q->id, code, seqno);
+		drm_sched_fault(&q->sched);
+		return;
+	}
+
+	job->status.hw_error = code;
+	job->status.cmd_offset = axon_q_read(q, AXON_Q_ERR_OFFSET);
+	if (code == AXON_Q_ERR_MMU_FAULT) {
+		info = axon_q_read(q, AXON_Q_FAULT_INFO);
+		job->status.fault_info = info & (AXON_Q_FAULT_INFO_WRITE |
+						 AXON_Q_FAULT_INFO_REASON);
+		job->status.fault_addr = axon_q_read64(q, AXON_Q_FAULT_ADDR_LO);
+	}
+
+	drm_dbg_driver(&adev->drm,
+		       "queue %u: job %llu failed, error %u at offset %u\n",
+		       q->id, job->status.id, code, job->status.cmd_offset);
+
+	axon_job_retire_locked(q, job, axon_hw_error_to_errno(code), done);
+
+	if (resume)
+		axon_q_write(q, AXON_Q_CTRL,
+			     AXON_Q_CTRL_ENABLE | AXON_Q_CTRL_RESUME);
+}
+
+static u32 axon_queue_state(struct axon_queue *q)
+{
+	return FIELD_GET(AXON_Q_STATUS_STATE, axon_q_read(q, AXON_Q_STATUS));
+}
+
+/* Collect completions and handle a queue error: the interrupt's work. */
+static void axon_queue_process(struct axon_queue *q)
+{
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	spin_lock_irqsave(&q->lock, flags);
+	axon_queue_collect_locked(q, &done);
+	if (!q->stopped && axon_queue_state(q) == AXON_Q_STATE_ERROR)
+		axon_queue_handle_error_locked(q, &done, true);
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	axon_jobs_signal(&done);
+}
+
+/**
+ * axon_job_irq_handler() - interrupt handler of one queue's MSI-X vector
+ * @irq: the interrupt
+ * @arg: the &struct axon_queue
+ *
+ * Return: IRQ_HANDLED
+ */
+irqreturn_t axon_job_irq_handler(int irq, void *arg)
+{
+	struct axon_queue *q = arg;
+
+	/* Clear the cause before looking at the state, not to lose events. */
+	axon_write(q->adev, AXON_IRQ_STATUS, AXON_IRQ_QUEUE(q->id));
+	axon_queue_process(q);
+
+	return IRQ_HANDLED;
+}
+
+/* Stop handling errors from the interrupt and take what finished. */
+static void axon_queue_stop(struct axon_queue *q, struct list_head *done)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	q->stopped = true;
+	axon_queue_collect_locked(q, done);
+	if (axon_queue_state(q) == AXON_Q_STATE_ERROR)
+		axon_queue_handle_error_locked(q, done, false);
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+static void axon_job_blame(struct axon_job *job)
+{
+	struct axon_file_priv *priv = job->file_priv;
+	struct axon_device *adev = job->adev;
+	int hangs = atomic_inc_return(&priv->hangs);
+
+	drm_warn(&adev->drm, "queue %u: job %llu timed out (hang %d of its file)\n",
+		 job->queue->id, job->status.id, hangs);
+
+	if (hangs >= AXON_BAN_THRESHOLD && !READ_ONCE(priv->banned)) {
+		WRITE_ONCE(priv->banned, true);
+		drm_warn(&adev->drm, "banning a file after %d hangs\n", hangs);
+	}
+}
+
+/*
+ * drm_sched_stop() detaches the scheduler from the hardware fences of the
+ * jobs left on its pending list, and drm_sched_start() cancels every job it
+ * finds detached. The driver replays those jobs itself (it never uses the
+ * deprecated drm_sched_resubmit_jobs()), so give the scheduler their
+ * hardware fences back before restarting it. Every job still pending after
+ * drm_sched_stop() has been run: a job whose run_job failed is finished and
+ * was taken off the list.
+ */
+static void axon_sched_start(struct drm_gpu_scheduler *sched)
+{
+	struct drm_sched_job *s_job;
+
+	spin_lock(&sched->job_list_lock);
+	list_for_each_entry(s_job, &sched->pending_list, list) {
+		struct axon_job *job = to_axon_job(s_job);
+
+		if (!s_job->s_fence->parent && job->hw_fence_init)
+			s_job->s_fence->parent = dma_fence_get(&job->hw_fence->base);
+	}
+	spin_unlock(&sched->job_list_lock);
+
+	drm_sched_start(sched);
+}
+
+/*
+ * Restart a queue after a queue or device reset. The hardware cancelled
+ * whatever descriptor was in progress, so the oldest job left on the ring is
+ * failed: with -ETIMEDOUT if it is @bad, the job that timed out, otherwise
+ * with -ECANCELED (it was cut short by another queue's reset, or started just
+ * as @bad finished). The jobs after it never started: they are written to
+ * the ring again, with their slots and seqnos, and run as if nothing
+ * happened. With @err every job on the ring fails with @err instead. With
+ * !@hw_ok the hardware is not touched and the queue stays stopped.
+ */
+static void axon_queue_restart_locked(struct axon_queue *q,
+				      struct axon_job *bad, int err,
+				      bool hw_ok, struct list_head *done)
+{
+	struct axon_job *job, *tmp;
+
+	lockdep_assert_held(&q->lock);
+
+	axon_queue_collect_locked(q, done);
+
+	if (!err) {
+		job = list_first_entry_or_null(&q->inflight, struct axon_job,
+					       node);
+		if (job && job == bad) {
+			axon_job_blame(job);
+			axon_job_retire_locked(q, job, -ETIMEDOUT, done);
+		} else if (job) {
+			axon_job_retire_locked(q, job, -ECANCELED, done);
+		}
+	}
+
+	if (hw_ok && axon_queue_hw_enable(q)) {
+		/* Stays stopped; the next timeout retries the reset. */
+		hw_ok = false;
+		err = err ?: -EIO;
+	}
+
+	if (err) {
+		list_for_each_entry_safe(job, tmp, &q->inflight, node)
+			axon_job_retire_locked(q, job, err, done);
+	}
+
+	if (!hw_ok)
+		return;
+
+	q->tail = 0;
+	list_for_each_entry(job, &q->inflight, node)
+		axon_queue_write_desc(q, job);
+	if (q->tail)
+		axon_doorbell(q, q->tail);
+	q->stopped = false;
+}
+
+/*
+ * Whole-device reset. Runs on the reset workqueue, inside drm_dev_enter(),
+ * with the scheduler of @bad's queue stopped by the caller when @bad is set.
+ */
+static void axon_device_recover(struct axon_device *adev,
+				struct axon_job *bad, int err)
+{
+	struct axon_queue *bad_q = bad ? bad->queue : NULL;
+	unsigned long flags;
+	LIST_HEAD(done);
+	unsigned int i;
+	bool hw_ok;
+
+	for (i = 0; i < adev->num_queues; i++) {
+		if (&adev->queues[i] != bad_q)
+			drm_sched_stop(&adev->queues[i].sched, NULL);
+	}
+
+	for (i = 0; i < adev->num_queues; i++)
+		axon_queue_stop(&adev->queues[i], &done);
+	axon_jobs_signal(&done);
+
+	hw_ok = !axon_device_hw_reset(adev);
+	if (hw_ok) {
+		axon_device_hw_enable(adev);
+		axon_mmu_hw_restore(adev);
+	} else {
+		drm_err(&adev->drm, "device reset failed, giving up on the device\n");
+		WRITE_ONCE(adev->hw_dead, true);
+		err = -EIO;
+	}
+
+	for (i = 0; i < adev->num_queues; i++) {
+		struct axon_queue *q = &adev->queues[i];
+
+		spin_lock_irqsave(&q->lock, flags);
+		axon_queue_restart_locked(q, bad, err, hw_ok, &done);
+		spin_unlock_irqrestore(&q->lock, flags);
+		axon_jobs_signal(&done);
+	}
+
+	for (i = 0; i < adev->num_queues; i++) {
+		if (&adev->queues[i] != bad_q)
+			axon_sched_start(&adev->queues[i].sched);
+	}
+}
+
+/**
+ * axon_job_reset_device() - reset the whole device
+ * @adev: the device
+ * @err: error for every job on the hardware
+ *
+ * Stops every scheduler, resets the device, fails every job that was on the
+ * hardware with @err and restarts the schedulers. Must run on
+ * &axon_device.reset_wq, inside drm_dev_enter().
+ */
+void axon_job_reset_device(struct axon_device *adev, int err)
+{
+	axon_device_recover(adev, NULL, err);
+}
+
+static void axon_queue_recover(struct axon_queue *q, struct axon_job *bad)
+{
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	axon_queue_stop(q, &done);
+	axon_jobs_signal(&done);
+
+	if (axon_queue_hw_reset(q)) {
+		drm_err(&q->adev->drm, "queue %u: reset failed, resetting the device\n",
+			q->id);
+		axon_device_recover(q->adev, bad, 0);
+		return;
+	}
+
+	spin_lock_irqsave(&q->lock, flags);
+	axon_queue_restart_locked(q, bad, 0, true, &done);
+	spin_unlock_irqrestore(&q->lock, flags);
+	axon_jobs_signal(&done);
+}
+
+static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
+{
+	struct axon_job *job = to_axon_job(sched_job);
+	struct axon_queue *q = job->queue;
+	struct axon_device *adev = q->adev;
+	struct dma_fence *fence;
+	unsigned long flags;
+	int slot, idx, err;
+	bool cookie;
+
+	cookie = dma_fence_begin_signalling();
+
+	err = sched_job->s_fence->finished.error;
+	if (!err && READ_ONCE(job->file_priv->banned))
+		err = -ECANCELED;
+	if (err)
+		goto out_end;
+
+	if (!drm_dev_enter(&adev->drm, &idx)) {
+		err = -ENODEV;
+		goto out_end;
+	}
+
+	if (READ_ONCE(adev->hw_dead)) {
+		err = -EIO;
+		goto out_exit;
+	}
+
+	slot = axon_mmu_as_get(job->vm);
+	if (slot < 0) {
+		err = slot;
+		goto out_exit;
+	}
+
+	spin_lock_irqsave(&q->lock, flags);
+	job->seqno = ++q->seqno;
+	dma_fence_init(&job->hw_fence->base, &axon_fence_ops,
+		       &job->hw_fence->lock, q->fence_context, job->seqno);
+	job->hw_fence_init = true;
+	/* One reference for the scheduler, the job keeps its own. */
+	fence = dma_fence_get(&job->hw_fence->base);
+	job->as_slot = slot;
+	job->hw_start = ktime_get();
+	list_add_tail(&job->node, &q->inflight);
+	axon_queue_write_desc(q, job);
+	axon_doorbell(q, q->tail);
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	drm_dev_exit(idx);
+	dma_fence_end_signalling(cookie);
+	return fence;
+
+out_exit:
+	drm_dev_exit(idx);
+out_end:
+	dma_fence_end_signalling(cookie);
+	return ERR_PTR(err);
+}
+
+static enum drm_gpu_sched_stat axon_job_timedout(struct drm_sched_job *sched_job)
+{
+	struct axon_job *job = to_axon_job(sched_job);
+	struct axon_queue *q = job->queue;
+	struct axon_device *adev = q->adev;
+	int idx;
+
+	/*
+	 * Always stop and restart the scheduler, even for a spurious timeout:
+	 * that puts the job, which the scheduler took off its pending list,
+	 * back on it.
+	 */
+	drm_sched_stop(&q->sched, sched_job);
+
+	if (!drm_dev_enter(&adev->drm, &idx)) {
+		axon_sched_start(&q->sched);
+		return DRM_GPU_SCHED_STAT_ENODEV;
+	}
+
+	/* The job may have finished while the interrupt was on its way. */
+	axon_queue_process(q);
+
+	if (job->hw_fence_init && !dma_fence_is_signaled(&job->hw_fence->base) &&
+	    !READ_ONCE(adev->hw_dead)) {
+		if (axon_read(adev, AXON_DEV_STATUS) & AXON_DEV_STATUS_FATAL)
+			axon_device_recover(adev, job, -EIO);
+		else
+			axon_queue_recover(q, job);
+	}
+
+	axon_sched_start(&q->sched);
+	drm_dev_exit(idx);
+
+	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+static void axon_job_free(struct drm_sched_job *sched_job)
+{
+	struct axon_job *job = to_axon_job(sched_job);
+	struct axon_file_priv *priv = job->file_priv;
+	struct axon_job_status *entry;
+
+	entry = &priv->history[job->status.id % AXON_JOB_HISTORY];
+
+	spin_lock(&priv->history_lock);
+	*entry = job->status;
+	entry->error = job->done_fence->error;
+	xa_erase(&priv->jobs, job->status.id);
+	spin_unlock(&priv->history_lock);
+
+	drm_sched_job_cleanup(sched_job);
+	axon_job_put(job);
+}
+
+static const struct drm_sched_backend_ops axon_sched_ops = {
+	.run_job = axon_job_run,
+	.timedout_job = axon_job_timedout,
+	.free_job = axon_job_free,
+};
+
+/**
+ * axon_job_kill_all() - fail every job on the hardware
+ * @adev: the device, already reset (it does no DMA)
+ * @err: the error of the jobs' fences
+ *
+ * Used when the device is removed. The queues stay stopped; later jobs fail
+ * in run_job.
+ */
+void axon_job_kill_all(struct axon_device *adev, int err)
+{
+	struct axon_job *job, *tmp;
+	unsigned long flags;
+	LIST_HEAD(done);
+	unsigned int i;
+
+	for (i = 0; i < adev->num_queues; i++) {
+		struct axon_queue *q = &adev->queues[i];
+
+		spin_lock_irqsave(&q->lock, flags);
+		q->stopped = true;
+		axon_queue_collect_locked(q, &done);
+		list_for_each_entry_safe(job, tmp, &q->inflight, node)
+			axon_job_retire_locked(q, job, err, &done);
+		spin_unlock_irqrestore(&q->lock, flags);
+		axon_jobs_signal(&done);
+	}
+}
+
+static void axon_job_sched_fini(struct drm_device *drm, void *arg)
+{
+	struct axon_queue *q = arg;
+
+	drm_sched_fini(&q->sched);
+}
+
+/**
+ * axon_job_init() - create the schedulers of the queues in use
+ * @adev: the device, with &axon_device.reset_wq, the queues' rings and the
+ *	limits set up
+ *
+ * The schedulers live until the DRM device is released, after every file
+ * and every job is gone, so that a removed device's jobs drain through
+ * them: run_job fails them with -ENODEV.
+ *
+ * Return: 0 or a negative errno.
+ */
+int axon_job_init(struct axon_device *adev)
+{
+	struct drm_sched_init_args args = {
+		.ops = &axon_sched_ops,
+		.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+		.credit_limit = adev->credit_limit,
+		.timeout = msecs_to_jiffies(adev->job_timeout_ms),
+		.timeout_wq = adev->reset_wq,
+		.dev = adev->drm.dev,
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < adev->num_queues; i++) {
+		struct axon_queue *q = &adev->queues[i];
+
+		args.name = q->name;
+		ret = drm_sched_init(&q->sched, &args);
+		if (ret) {
+			drm_err(&adev->drm, "queue %u: scheduler init failed: %d\n",
+				i, ret);
+			return ret;
+		}
+
+		ret = drmm_add_action_or_reset(&adev->drm, axon_job_sched_fini, q);
+		if (ret)
+			return ret;
+	}
+
+	return 0;
+}
+
+/**
+ * axon_job_open() - set up the job state of a new file
+ * @priv: the file, with &axon_file_priv.adev set
+ *
+ * Return: 0 or a negative errno; on failure nothing is left to undo.
+ */
+int axon_job_open(struct axon_file_priv *priv)
+{
+	struct axon_device *adev = priv->adev;
+	unsigned int i;
+	int ret;
+
+	priv->history = kvcalloc(AXON_JOB_HISTORY, sizeof(*priv->history),
+				 GFP_KERNEL);
+	if (!priv->history)
+		return -ENOMEM;
+
+	xa_init(&priv->jobs);
+	spin_lock_init(&priv->history_lock);
+	priv->next_job_id = 1;
+
+	for (i = 0; i < adev->num_queues; i++) {
+		struct drm_gpu_scheduler *sched = &adev->queues[i].sched;
+
+		ret = drm_sched_entity_init(&priv->entities[i],
+					    DRM_SCHED_PRIORITY_NORMAL, &sched,
+					    1, NULL);
+		if (ret)
+			goto err_entities;
+	}
+
+	return 0;
+
+err_entities:
+	while (i--)
+		drm_sched_entity_destroy(&priv->entities[i]);
+	xa_destroy(&priv->jobs);
+	kvfree(priv->history);
+	priv->history = NULL;
+	return ret;
+}
+
+/**
+ * axon_job_close() - the file is being closed
+ * @priv: the file
+ *
+ * Destroys the file's entities: waits until its queued jobs were handed to
+ * the hardware, or kills them if the process is exiting. Jobs on the
+ * hardware go on; they hold the file's state until they finish.
+ */
+void axon_job_close(struct axon_file_priv *priv)
+{
+	unsigned int i;
+
+	for (i = 0; i < priv->adev->num_queues; i++)
+		drm_sched_entity_destroy(&priv->entities[i]);
+}
+
+/**
+ * axon_job_file_free() - free the job state of a file
+ * @priv: the file, when its last reference is gone
+ */
+void axon_job_file_free(struct axon_file_priv *priv)
+{
+	xa_destroy(&priv->jobs);
+	kvfree(priv->history);
+}
+
+static int axon_submit_check_args(struct axon_device *adev,
+				  const struct drm_axon_submit *args)
+{
+	if (args->flags || args->pad || args->pad2)
+		return -EINVAL;
+	if (args->queue >= adev->num_queues)
+		return -EINVAL;
+	if (!args->cmd_size || !IS_ALIGNED(args->cmd_size, 8) ||
+	    !IS_ALIGNED(args->cmd_offset, 8))
+		return -EINVAL;
+	if (args->cmd_size > adev->max_cmd_size)
+		return -E2BIG;
+	if (args->bo_count > AXON_MAX_SUBMIT_BOS ||
+	    args->in_sync_count > AXON_MAX_SUBMIT_SYNCS)
+		return -E2BIG;
+	if (args->bo_count && args->bo_stride < sizeof(struct drm_axon_bo_ref))
+		return -EINVAL;
+	if (args->in_sync_count &&
+	    args->sync_stride < sizeof(struct drm_axon_sync))
+		return -EINVAL;
+	if (args->out_point && !args->out_sync)
+		return -EINVAL;
+
+	return 0;
+}
+
+static int axon_bo_ref_cmp(const void *a, const void *b)
+{
+	const struct drm_axon_bo_ref *ra = a, *rb = b;
+
+	return (ra->handle > rb->handle) - (ra->handle < rb->handle);
+}
+
+/*
+ * Copy the buffer list, add the command buffer as a reader, sort it by
+ * handle and merge the flags of duplicates.
+ */
+static int axon_submit_copy_bos(const struct drm_axon_submit *args,
+				struct drm_axon_bo_ref **refsp, u32 *countp)
+{
+	struct drm_axon_bo_ref *refs;
+	u32 n = args->bo_count, i, j;
+	int ret;
+
+	refs = kvmalloc_array(n + 1, sizeof(*refs), GFP_KERNEL);
+	if (!refs)
+		return -ENOMEM;
+
+	for (i = 0; i < n; i++) {
+		u64 uptr = args->bos + (u64)i * args->bo_stride;
+
+		ret = copy_struct_from_user(&refs[i], sizeof(refs[i]),
+					    u64_to_user_ptr(uptr),
+					    args->bo_stride);
+		if (ret)
+			goto err_free;
+
+		if (!refs[i].flags ||
+		    refs[i].flags & ~(DRM_AXON_BO_REF_READ | DRM_AXON_BO_REF_WRITE)) {
+			ret = -EINVAL;
+			goto err_free;
+		}
+	}
+
+	refs[n].handle = args->cmd_handle;
+	refs[n].flags = DRM_AXON_BO_REF_READ;
+
+	sort(refs, n + 1, sizeof(*refs), axon_bo_ref_cmp, NULL);
+
+	for (i = 0, j = 0; i <= n; i++) {
+		if (j && refs[j - 1].handle == refs[i].handle)
+			refs[j - 1].flags |= refs[i].flags;
+		else
+			refs[j++] = refs[i];
+	}
+
+	*refsp = refs;
+	*countp = j;
+	return 0;
+
+err_free:
+	kvfree(refs);
+	return ret;
+}
+
+static int axon_submit_lookup_bos(struct axon_job *job, struct drm_file *file,
+				  const struct drm_axon_bo_ref *refs, u32 count,
+				  const struct drm_axon_submit *args)
+{
+	u32 i;
+
+	job->mappings = kvcalloc(count, sizeof(*job->mappings), GFP_KERNEL);
+	if (!job->mappings)
+		return -ENOMEM;
+
+	for (i = 0; i < count; i++) {
+		struct axon_gem_mapping *mapping;
+		struct drm_gem_object *obj;
+		size_t size;
+
+		obj = drm_gem_object_lookup(file, refs[i].handle);
+		if (!obj)
+			return -ENOENT;
+
+		size = obj->size;
+		mapping = axon_gem_mapping_get(to_axon_bo(obj), job->vm);
+		drm_gem_object_put(obj);
+		if (!mapping)
+			return -ENOENT;
+		job->mappings[job->mapping_count++] = mapping;
+
+		if (refs[i].handle != args->cmd_handle)
+			continue;
+
+		if (args->cmd_offset >= size ||
+		    args->cmd_size > size - args->cmd_offset)
+			return -EINVAL;
+
+		job->cmd_addr = mapping->mmnode.start + args->cmd_offset;
+		job->cmd_size = args->cmd_size;
+	}
+
+	return 0;
+}
+
+static int axon_submit_in_syncs(struct axon_job *job, struct drm_file *file,
+				const struct drm_axon_submit *args)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < args->in_sync_count; i++) {
+		u64 uptr = args->in_syncs + (u64)i * args->sync_stride;
+		struct drm_axon_sync sync;
+		struct dma_fence *fence;
+
+		ret = copy_struct_from_user(&sync, sizeof(sync),
+					    u64_to_user_ptr(uptr),
+					    args->sync_stride);
+		if (ret)
+			return ret;
+
+		if (sync.flags)
+			return -EINVAL;
+
+		ret = drm_syncobj_find_fence(file, sync.handle, sync.point, 0,
+					     &fence);
+		if (ret)
+			return ret;
+
+		/* Consumes the fence reference, also on failure. */
+		ret = drm_sched_job_add_dependency(&job->base, fence);
+		if (ret)
+			return ret;
+	}
+
+	return 0;
+}
+
+static struct axon_job *axon_job_alloc(struct axon_file_priv *priv,
+				       struct axon_queue *q)
+{
+	struct axon_job *job;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job)
+		return NULL;
+
+	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
+	if (!job->hw_fence) {
+		kfree(job);
+		return NULL;
+	}
+	spin_lock_init(&job->hw_fence->lock);
+
+	kref_init(&job->refcount);
+	INIT_WORK(&job->release_work, axon_job_release_work);
+	INIT_LIST_HEAD(&job->node);
+	job->adev = q->adev;
+	job->queue = q;
+	job->file_priv = axon_file_priv_get(priv);
+	job->vm = axon_vm_get(priv->vm);
+
+	return job;
+}
+
+/**
+ * axon_ioctl_submit() - DRM_IOCTL_AXON_SUBMIT
+ * @dev: the DRM device
+ * @data: struct drm_axon_submit
+ * @file: the calling file
+ *
+ * Return: 0 or a negative errno, see the uAPI documentation.
+ */
+int axon_ioctl_submit(struct drm_device *dev, void *data,
+		      struct drm_file *file)
+{
+	struct axon_device *adev = to_axon_device(dev);
+	struct axon_file_priv *priv = file->driver_priv;
+	struct drm_axon_submit *args = data;
+	struct dma_fence_chain *chain = NULL;
+	struct drm_syncobj *out_sync = NULL;
+	struct drm_axon_bo_ref *refs = NULL;
+	struct axon_job *job;
+	struct drm_exec exec;
+	u32 nr_refs, i;
+	u64 job_id;
+	int ret, idx;
+
+	ret = axon_submit_check_args(adev, args);
+	if (ret)
+		return ret;
+
+	if (!drm_dev_enter(dev, &idx))
+		return -ENODEV;
+
+	if (READ_ONCE(priv->banned)) {
+		ret = -ECANCELED;
+		goto out_exit;
+	}
+
+	ret = axon_submit_copy_bos(args, &refs, &nr_refs);
+	if (ret)
+		goto out_exit;
+
+	job = axon_job_alloc(priv, &adev->queues[args->queue]);
+	if (!job) {
+		ret = -ENOMEM;
+		goto out_free_refs;
+	}
+
+	ret = axon_submit_lookup_bos(job, file, refs, nr_refs, args);
+	if (ret)
+		goto out_put_job;
+
+	if (args->out_sync) {
+		out_sync = drm_syncobj_find(file, args->out_sync);
+		if (!out_sync) {
+			ret = -ENOENT;
+			goto out_put_job;
+		}
+		if (args->out_point) {
+			chain = dma_fence_chain_alloc();
+			if (!chain) {
+				ret = -ENOMEM;
+				goto out_put_job;
+			}
+		}
+	}
+
+	ret = drm_sched_job_init(&job->base, &priv->entities[args->queue], 1,
+				 priv, file->client_id);
+	if (ret)
+		goto out_put_job;
+
+	ret = axon_submit_in_syncs(job, file, args);
+	if (ret)
+		goto out_cleanup_job;
+
+	/* Two handles of one file may name the same object. */
+	drm_exec_init(&exec, DRM_EXEC_INTERRUPTIBLE_WAIT |
+		      DRM_EXEC_IGNORE_DUPLICATES, job->mapping_count);
+	drm_exec_until_all_locked(&exec) {
+		for (i = 0; i < job->mapping_count; i++) {
+			ret = drm_exec_prepare_obj(&exec,
+						   &job->mappings[i]->bo->base.base,
+						   1);
+			drm_exec_retry_on_contention(&exec);
+			if (ret)
+				goto out_exec;
+		}
+	}
+
+	for (i = 0; i < job->mapping_count; i++) {
+		bool write = refs[i].flags & DRM_AXON_BO_REF_WRITE;
+
+		ret = drm_sched_job_add_implicit_dependencies(&job->base,
+							      &job->mappings[i]->bo->base.base,
+							      write);
+		if (ret)
+			goto out_exec;
+	}
+
+	mutex_lock(&adev->submit_lock);
+
+	job_id = priv->next_job_id;
+	ret = xa_reserve(&priv->jobs, job_id, GFP_KERNEL);
+	if (ret) {
+		mutex_unlock(&adev->submit_lock);
+		goto out_exec;
+	}
+	priv->next_job_id++;
+
+	/* Nothing may fail from here on. */
+	drm_sched_job_arm(&job->base);
+	job->status.id = job_id;
+	job->done_fence = dma_fence_get(&job->base.s_fence->finished);
+
+	/* The scheduler's reference, dropped by free_job. */
+	kref_get(&job->refcount);
+	spin_lock(&priv->history_lock);
+	/* Cannot fail: the entry is reserved. */
+	xa_store(&priv->jobs, job_id, job, GFP_NOWAIT);
+	spin_unlock(&priv->history_lock);
+
+	drm_sched_entity_push_job(&job->base);
+
+	mutex_unlock(&adev->submit_lock);
+
+	for (i = 0; i < job->mapping_count; i++)
+		dma_resv_add_fence(job->mappings[i]->bo->base.base.resv,
+				   job->done_fence,
+				   refs[i].flags & DRM_AXON_BO_REF_WRITE ?
+				   DMA_RESV_USAGE_WRITE : DMA_RESV_USAGE_READ);
+	drm_exec_fini(&exec);
+
+	if (chain) {
+		drm_syncobj_add_point(out_sync, chain, job->done_fence,
+				      args->out_point);
+		chain = NULL;
+	} else if (out_sync) {
+		drm_syncobj_replace_fence(out_sync, job->done_fence);
+	}
+
+	args->job_id = job_id;
+	goto out_put_job;
+
+out_exec:
+	drm_exec_fini(&exec);
+out_cleanup_job:
+	drm_sched_job_cleanup(&job->base);
+out_put_job:
+	axon_job_put(job);
+	dma_fence_chain_free(chain);
+	if (out_sync)
+		drm_syncobj_put(out_sync);
+out_free_refs:
+	kvfree(refs);
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+/**
+ * axon_ioctl_job_wait() - DRM_IOCTL_AXON_JOB_WAIT
+ * @dev: the DRM device
+ * @data: struct drm_axon_job_wait
+ * @file: the calling file
+ *
+ * Return: 0 or a negative errno, see the uAPI documentation.
+ */
+int axon_ioctl_job_wait(struct drm_device *dev, void *data,
+			struct drm_file *file)
+{
+	struct axon_file_priv *priv = file->driver_priv;
+	struct drm_axon_job_wait *args = data;
+	struct axon_job_status status = {};
+	struct axon_job_status *entry;
+	struct axon_job *job;
+	bool found = false;
+	long timeout, ret;
+	int idx;
+
+	if (args->flags || args->pad)
+		return -EINVAL;
+
+	if (!drm_dev_enter(dev, &idx))
+		return -ENODEV;
+
+	entry = &priv->history[args->job_id % AXON_JOB_HISTORY];
+
+	spin_lock(&priv->history_lock);
+	job = xa_load(&priv->jobs, args->job_id);
+	if (job) {
+		kref_get(&job->refcount);
+	} else if (args->job_id && entry->id == args->job_id) {
+		status = *entry;
+		found = true;
+	}
+	spin_unlock(&priv->history_lock);
+
+	if (!job && !found) {
+		ret = -ENOENT;
+		goto out_exit;
+	}
+
+	if (job) {
+		/*
+		 * A wait of N jiffies may end up to a jiffy before the absolute
+		 * deadline: wait again until the deadline has really passed.
+		 */
+		do {
+			timeout = drm_timeout_abs_to_jiffies(args->timeout_ns);
+			ret = dma_fence_wait_timeout(job->done_fence, true,
+						     timeout);
+		} while (!ret && timeout);
+
+		if (ret > 0) {
+			/* Pairs with the signalling of the fence. */
+			smp_rmb();
+			status = job->status;
+			status.error = job->done_fence->error;
+			ret = 0;
+		} else if (!ret) {
+			ret = -ETIMEDOUT;
+		}
+		axon_job_put(job);
+		if (ret)
+			goto out_exit;
+	}
+
+	args->error = status.error;
+	args->hw_error = status.hw_error;
+	args->fault_info = status.fault_info;
+	args->fault_addr = status.fault_addr;
+	args->cmd_offset = status.cmd_offset;
+	ret = 0;
+
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
+}
