@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Axon NPU: PCI glue (BARs, MSI-X/INTx, properties, reset).
+ *
+ * Specification: Documentation/accel/axon/hardware.rst. The device core
+ * (registers, queues, MMU, commands) lives in axon_core.c.
+ *
+ *   -device axon[,queues=1..16][,as-slots=1..64][,debug=on]
+ *
+ * Runtime QOM properties (qom-set while the guest runs): hang-queues,
+ * fail-next-dma, fatal-error, completion-delay-us.
+ */
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/module.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/msix.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "qom/object.h"
+#include "axon_core.h"
+
+#define TYPE_AXON "axon"
+OBJECT_DECLARE_SIMPLE_TYPE(AxonState, AXON)
+
+struct AxonState {
+    PCIDevice parent_obj;
+
+    MemoryRegion bar0;
+    MemoryRegion bar2;
+    AxonCore core;
+
+    /* properties */
+    uint32_t queues;
+    uint32_t as_slots;
+    bool debug;
+};
+
+static bool axon_access_ok(const char *bar, hwaddr addr, unsigned size,
+                           bool write)
+{
+    if (size != 4 || (addr & 3)) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "axon: %s %u-byte %s at 0x%" HWADDR_PRIx
+                      " (only aligned 32-bit accesses)\n",
+                      bar, size, write ? "write" : "read", addr);
+        return false;
+    }
+    return true;
+}
+
+static uint64_t axon_bar0_read(void *opaque, hwaddr addr, unsigned size)
+{
+    AxonState *s = opaque;
+
+    if (!axon_access_ok("BAR0", addr, size, false)) {
+        return 0;
+    }
+    return axon_core_read(&s->core, addr);
+}
+
+static void axon_bar0_write(void *opaque, hwaddr addr, uint64_t val,
+                            unsigned size)
+{
+    AxonState *s = opaque;
+
+    if (axon_access_ok("BAR0", addr, size, true)) {
+        axon_core_write(&s->core, addr, val);
+    }
+}
+
+static uint64_t axon_bar2_read(void *opaque, hwaddr addr, unsigned size)
+{
+    axon_access_ok("BAR2", addr, size, false);
+    return 0;
+}
+
+static void axon_bar2_write(void *opaque, hwaddr addr, uint64_t val,
+                            unsigned size)
+{
+    AxonState *s = opaque;
+    unsigned q = addr / AXON_DOORBELL_STRIDE;
+
+    if (!axon_access_ok("BAR2", addr, size, true)) {
+        return;
+    }
+    if (q >= s->queues || addr % AXON_DOORBELL_STRIDE) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "axon: doorbell write 0x%" PRIx64 " to bad offset 0x%"
+                      HWADDR_PRIx "\n", val, addr);
+        return;
+    }
+    axon_core_doorbell(&s->core, q, val);
+}
+
+static const MemoryRegionOps axon_bar0_ops = {
+    .read = axon_bar0_read,
+    .write = axon_bar0_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8, .unaligned = true },
+    .impl = { .min_access_size = 1, .max_access_size = 8, .unaligned = true },
+};
+
+static const MemoryRegionOps axon_bar2_ops = {
+    .read = axon_bar2_read,
+    .write = axon_bar2_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8, .unaligned = true },
+    .impl = { .min_access_size = 1, .max_access_size = 8, .unaligned = true },
+};
+
+static void axon_msi_notify(void *opaque, unsigned vector)
+{
+    PCIDevice *pdev = opaque;
+
+    if (msix_enabled(pdev)) {
+        msix_notify(pdev, vector);
+    }
+}
+
+static void axon_set_intx(void *opaque, bool level)
+{
+    PCIDevice *pdev = opaque;
+
+    pci_set_irq(pdev, level && !msix_enabled(pdev));
+}
+
+static const AxonCoreOps axon_core_ops = {
+    .msi_notify = axon_msi_notify,
+    .set_intx = axon_set_intx,
+};
+
+static void axon_write_config(PCIDevice *pdev, uint32_t addr, uint32_t val,
+                              int len)
+{
+    AxonState *s = AXON(pdev);
+
+    pci_default_write_config(pdev, addr, val, len);
+    /* MSI-X enable or INTx disable may have changed */
+    axon_core_update_intx(&s->core);
+}
+
+static void axon_realize(PCIDevice *pdev, Error **errp)
+{
+    AxonState *s = AXON(pdev);
+    int ret;
+
+    if (s->queues < 1 || s->queues > AXON_MAX_QUEUES) {
+        error_setg(errp, "axon: queues must be 1..%u", AXON_MAX_QUEUES);
+        return;
+    }
+    if (s->as_slots < 1 || s->as_slots > AXON_MAX_AS) {
+        error_setg(errp, "axon: as-slots must be 1..%u", AXON_MAX_AS);
+        return;
+    }
+
+    pci_config_set_interrupt_pin(pdev->config, 1);
+
+    memory_region_init_io(&s->bar0, OBJECT(s), &axon_bar0_ops, s,
+                          "axon-regs", AXON_BAR0_SIZE);
+    pci_register_bar(pdev, AXON_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                     &s->bar0);
+    memory_region_init_io(&s->bar2, OBJECT(s), &axon_bar2_ops, s,
+                          "axon-doorbells",
+                          pow2ceil(s->queues) * AXON_DOORBELL_STRIDE);
+    pci_register_bar(pdev, AXON_BAR_DOORBELL, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                     &s->bar2);
+
+    ret = msix_init_exclusive_bar(pdev, s->queues + 1, AXON_BAR_MSIX, errp);
+    if (ret) {
+        return;
+    }
+    for (unsigned v = 0; v <= s->queues; v++) {
+        msix_vector_use(pdev, v);
+    }
+
+    axon_core_init(&s->core, s->queues, s->as_slots, s->debug,
+                   pci_get_address_space(pdev),
+                   &DEVICE(s)->mem_reentrancy_guard, &axon_core_ops, pdev);
+}
+
+static void axon_exit(PCIDevice *pdev)
+{
+    AxonState *s = AXON(pdev);
+
+    axon_core_fini(&s->core);
+    msix_unuse_all_vectors(pdev);
+    msix_uninit_exclusive_bar(pdev);
+}
+
+static void axon_qdev_reset(DeviceState *dev)
+{
+    AxonState *s = AXON(dev);
+
+    axon_core_reset(&s->core);
+}
+
+/* ---- runtime fault-injection properties ---- */
+
+static bool axon_prop_runtime(Object *obj, Error **errp)
+{
+    if (!DEVICE(obj)->realized) {
+        error_setg(errp, "axon: fault-injection properties can only be set "
+                   "on a realized device (use qom-set)");
+        return false;
+    }
+    return true;
+}
+
+static void axon_get_hang(Object *obj, Visitor *v, const char *name,
+                          void *opaque, Error **errp)
+{
+    AxonState *s = AXON(obj);
+    uint32_t val = DEVICE(obj)->realized ? axon_core_get_hang(&s->core) : 0;
+
+    visit_type_uint32(v, name, &val, errp);
+}
+
+static void axon_set_hang(Object *obj, Visitor *v, const char *name,
+                          void *opaque, Error **errp)
+{
+    AxonState *s = AXON(obj);
+    uint32_t val;
+
+    if (!visit_type_uint32(v, name, &val, errp) || !axon_prop_runtime(obj, errp)) {
+        return;
+    }
+    if (val & ~((1u << s->queues) - 1)) {
+        error_setg(errp, "axon: hang-queues 0x%x has bits beyond %u queues",
+                   val, s->queues);
+        return;
+    }
+    axon_core_set_hang(&s->core, val);
+}
+
+static void axon_get_fail_dma(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    AxonState *s = AXON(obj);
+    bool val = DEVICE(obj)->realized && axon_core_get_fail_dma(&s->core);
+
+    visit_type_bool(v, name, &val, errp);
+}
+
+static void axon_set_fail_dma(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    AxonState *s = AXON(obj);
+    bool val;
+
+    if (!visit_type_bool(v, name, &val, errp) || !axon_prop_runtime(obj, errp)) {
+        return;
+    }
+    axon_core_set_fail_dma(&s->core, val);
+}
+
+static void axon_get_fatal(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    AxonState *s = AXON(obj);
+    bool val = DEVICE(obj)->realized && axon_core_get_fatal(&s->core);
+
+    visit_type_bool(v, name, &val, errp);
+}
+
+static void axon_set_fatal(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    AxonState *s = AXON(obj);
+    bool val;
+
+    if (!visit_type_bool(v, name, &val, errp) || !axon_prop_runtime(obj, errp)) {
+        return;
+    }
+    if (val) {
+        axon_core_raise_fatal(&s->core, AXON_FATAL_INJECTED);
+    }
+}
+
+static void axon_get_delay(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    AxonState *s = AXON(obj);
+    uint32_t val = DEVICE(obj)->realized ? axon_core_get_delay(&s->core) : 0;
+
+    visit_type_uint32(v, name, &val, errp);
+}
+
+static void axon_set_delay(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    AxonState *s = AXON(obj);
+    uint32_t val;
+
+    if (!visit_type_uint32(v, name, &val, errp) || !axon_prop_runtime(obj, errp)) {
+        return;
+    }
+    if (!axon_core_set_delay(&s->core, val)) {
+        error_setg(errp, "axon: completion-delay-us must be 0..%u",
+                   AXON_DBG_DELAY_MAX);
+    }
+}
+
+static const VMStateDescription vmstate_axon = {
+    .name = "axon",
+    .unmigratable = 1,
+};
+
+static Property axon_properties[] = {
+    DEFINE_PROP_UINT32("queues", AxonState, queues, AXON_DEFAULT_QUEUES),
+    DEFINE_PROP_UINT32("as-slots", AxonState, as_slots, AXON_DEFAULT_AS),
+    DEFINE_PROP_BOOL("debug", AxonState, debug, false),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+static void axon_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+
+    k->realize = axon_realize;
+    k->exit = axon_exit;
+    k->config_write = axon_write_config;
+    k->vendor_id = AXON_PCI_VENDOR_ID;
+    k->device_id = AXON_PCI_DEVICE_ID;
+    k->revision = AXON_PCI_REVISION;
+    k->class_id = AXON_PCI_CLASS;
+    k->subsystem_vendor_id = AXON_PCI_SUBSYS_VENDOR_ID;
+    k->subsystem_id = AXON_PCI_SUBSYS_ID;
+    dc->desc = "Axon NPU (DRM accel test device)";
+    dc->vmsd = &vmstate_axon;
+    dc->reset = axon_qdev_reset;
+    device_class_set_props(dc, axon_properties);
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+
+    object_class_property_add(klass, "hang-queues", "uint32", axon_get_hang,
+                              axon_set_hang, NULL, NULL);
+    object_class_property_set_description(klass, "hang-queues",
+        "Mask of queues whose next descriptor hangs until reset");
+    object_class_property_add(klass, "fail-next-dma", "bool",
+                              axon_get_fail_dma, axon_set_fail_dma, NULL, NULL);
+    object_class_property_set_description(klass, "fail-next-dma",
+        "Make the next DMA access fail at the bus level");
+    object_class_property_add(klass, "fatal-error", "bool", axon_get_fatal,
+                              axon_set_fatal, NULL, NULL);
+    object_class_property_set_description(klass, "fatal-error",
+        "Setting true raises a fatal device error; reads the FATAL state");
+    object_class_property_add(klass, "completion-delay-us", "uint32",
+                              axon_get_delay, axon_set_delay, NULL, NULL);
+    object_class_property_set_description(klass, "completion-delay-us",
+        "Delay every completion by this many microseconds (0..1000000)");
+}
+
+static const TypeInfo axon_info = {
+    .name = TYPE_AXON,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(AxonState),
+    .class_init = axon_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { },
+    },
+};
+
+static void axon_register_types(void)
+{
+    type_register_static(&axon_info);
+}
+
+type_init(axon_register_types)

@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build qemu-system-x86_64 with the Axon NPU device model and its qtest.
+#
+#   tools/qemu/build.sh          configure (only when needed) and build
+#
+# The pristine Debian QEMU tree (from tools/build/deps.sh) is mirrored to a
+# fixed work tree, $AXON_CACHE/qemu/src, with rsync so unchanged files keep
+# their mtimes; our sources are copied into hw/misc/axon and tests/qtest, and
+# three build files get small, idempotent additions (see apply_edits). The
+# build directory is $AXON_CACHE/qemu/build. Prints the binary path on stdout.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+bash "$here/../build/deps.sh" qemu-src >&2
+eval "$(bash "$here/../build/deps.sh" env)"
+
+AXON_CACHE=${AXON_CACHE:-$HOME/.cache/axon}
+PRISTINE=$AXON_QEMU_SRC
+SRC=$AXON_CACHE/qemu/src
+BUILD=$AXON_CACHE/qemu/build
+JOBS=${AXON_JOBS:-2}
+
+export PATH=/usr/lib/ccache:/usr/bin:/bin
+export CCACHE_NOHASHDIR=1
+unset PYTHONPATH PYTHONHOME VIRTUAL_ENV
+
+log() { echo "qemu-build: $*" >&2; }
+
+[ -f "$PRISTINE/configure" ] || { log "no pristine tree at $PRISTINE"; exit 1; }
+mkdir -p "$SRC" "$BUILD"
+
+# Files we generate or own inside the work tree; rsync must leave them alone.
+OWNED=(
+	/hw/misc/Kconfig
+	/hw/misc/meson.build
+	/hw/misc/axon
+	/tests/qtest/meson.build
+	/tests/qtest/axon-test.c
+	/configs/devices/x86_64-softmmu/axon.mak
+)
+excl=()
+for f in "${OWNED[@]}"; do excl+=(--exclude="$f"); done
+rsync -a --delete "${excl[@]}" "$PRISTINE/" "$SRC/"
+
+# install_if_changed SRC DST: copy only when the content differs, so that
+# the mtime (and with it ninja's view) changes only on real edits.
+install_if_changed() {
+	if ! cmp -s "$1" "$2"; then
+		cp "$1" "$2"
+		log "updated ${2#"$SRC"/}"
+	fi
+}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The build-file edits. Each output is a pure function of the pristine file.
+apply_edits() {
+	{
+		cat "$PRISTINE/hw/misc/Kconfig"
+		printf '\nconfig AXON\n    bool\n    default y if PCI_DEVICES\n'
+		printf '    depends on PCI && MSI_NONBROKEN\n'
+	} >"$tmp/Kconfig"
+	{
+		cat "$PRISTINE/hw/misc/meson.build"
+		printf "\nsubdir('axon')\n"
+	} >"$tmp/misc-meson.build"
+	sed "/^qtests_i386 = \\\\\$/a\\
+  (config_all_devices.has_key('CONFIG_AXON') ? ['axon-test'] : []) +                        \\\\" \
+		"$PRISTINE/tests/qtest/meson.build" >"$tmp/qtest-meson.build"
+	grep -q "'axon-test'" "$tmp/qtest-meson.build" ||
+		{ log "could not edit tests/qtest/meson.build"; exit 1; }
+	install_if_changed "$tmp/Kconfig" "$SRC/hw/misc/Kconfig"
+	install_if_changed "$tmp/misc-meson.build" "$SRC/hw/misc/meson.build"
+	install_if_changed "$tmp/qtest-meson.build" "$SRC/tests/qtest/meson.build"
+	install_if_changed "$here/axon-devices.mak" \
+		"$SRC/configs/devices/x86_64-softmmu/axon.mak"
+}
+apply_edits
+
+# Our sources: copied by content, so a changed file always gets a new mtime
+# (preserving our mtimes could leave a file older than an object that was
+# built from its previous content) and an unchanged one keeps its old one.
+mkdir -p "$SRC/hw/misc/axon"
+for f in "$SRC"/hw/misc/axon/*; do
+	[ -e "$here/axon/${f##*/}" ] || { rm -f "$f"; log "removed ${f#"$SRC"/}"; }
+done
+for f in "$here"/axon/*; do
+	case $f in *~|*.orig|*.rej) continue ;; esac
+	install_if_changed "$f" "$SRC/hw/misc/axon/${f##*/}"
+done
+install_if_changed "$here/axon-test.c" "$SRC/tests/qtest/axon-test.c"
+
+CONFIGURE=(
+	"$SRC/configure"
+	--target-list=x86_64-softmmu
+	--without-default-features
+	--without-default-devices
+	--enable-kvm --enable-tcg
+	--with-devices-x86_64=axon
+	--with-git-submodules=ignore
+	--disable-werror
+)
+stamp_hash=$(
+	{
+		printf '%s\n' "${CONFIGURE[@]}"
+		cat "$SRC/hw/misc/Kconfig" "$SRC/hw/misc/meson.build" \
+			"$SRC/tests/qtest/meson.build" "$here/axon-devices.mak"
+		cat "$PRISTINE/VERSION"
+	} | sha256sum | cut -d' ' -f1
+)
+stamp=$BUILD/.axon-configure-stamp
+if [ ! -f "$BUILD/build.ninja" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$stamp_hash" ]; then
+	log "configuring in $BUILD"
+	rm -f "$stamp"
+	(cd "$BUILD" && nice "${CONFIGURE[@]}") >"$BUILD/axon-configure.log" 2>&1 ||
+		{ tail -40 "$BUILD/axon-configure.log" >&2; log "configure failed (log: $BUILD/axon-configure.log)"; exit 1; }
+	echo "$stamp_hash" >"$stamp"
+fi
+
+log "building (ninja -j$JOBS)"
+nice ninja -C "$BUILD" -j"$JOBS" qemu-system-x86_64 tests/qtest/axon-test >&2
+
+echo "$BUILD/qemu-system-x86_64"
