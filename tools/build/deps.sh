@@ -138,15 +138,17 @@ do_source() {
 
 do_qemu_src() {
 	local dir=$AXON_CACHE/qemu-src
-	[ -e "$dir/.done" ] && return 0
+	[ -e "$dir/.done" ] && [ -e "$dir/fw/usr/lib/ipxe/qemu/efi-e1000.rom" ] && return 0
 	log "fetching qemu source package and firmware"
 	ensure_src_list
 	apt_update
 	rm -rf "$dir" && mkdir -p "$dir/dl" "$dir/fw"
 	(cd "$dir/dl" && apt-get "${APT_OPTS[@]}" source --download-only qemu >/dev/null &&
 	 dpkg-source -x ./*.dsc "$dir/pristine" >/dev/null)
-	(cd "$dir/dl" && apt-get "${APT_OPTS[@]}" download seabios qemu-system-data >/dev/null)
-	for d in "$dir"/dl/seabios*.deb "$dir"/dl/qemu-system-data*.deb; do dpkg -x "$d" "$dir/fw"; done
+	# SeaBIOS, the option ROMs QEMU ships as data, and the iPXE ROMs the pc
+	# machines' default NICs ask for.
+	(cd "$dir/dl" && apt-get "${APT_OPTS[@]}" download seabios qemu-system-data ipxe-qemu >/dev/null)
+	for d in "$dir"/dl/*.deb; do dpkg -x "$d" "$dir/fw"; done
 	rm -rf "$dir/dl"
 	touch "$dir/.done"
 }
