@@ -31,42 +31,50 @@ print_env() {
 	echo "AXON_DBG_MODROOT=$out/modroot"
 	echo "AXON_DBG_KVER=$(cat "$out/include/config/kernel.release")"
 	echo "AXON_DBG_SYSMAP=$out/System.map"
+	echo "AXON_DBG_SRC=$src"
 }
 
 # Nothing to do when the overlay files are those of the last good build.
-inputs=$( (cd "$repo" && find drivers/accel/axon include/uapi/drm/axon_accel.h \
-	-type f \( -name '*.[ch]' -o -name Kconfig -o -name Makefile -o -name Kbuild \) \
-	-not -name '*.mod.c' | sort | xargs sha256sum) | sha256sum | cut -c1-16)
+inputs=$( (cd "$repo" && git ls-files -co --exclude-standard drivers/accel/axon \
+	include/uapi/drm/axon_accel.h Documentation/accel/axon MAINTAINERS \
+	tools/testing/selftests/drivers/accel/axon tools/build/make-patches.sh |
+	grep -Ev '\.(o|ko|mod|mod\.c|cmd|a)$' | sort | xargs sha256sum) | sha256sum | cut -c1-16)
 if [ -e "$out/.built-$inputs" ] && [ -e "$out/arch/x86/boot/bzImage" ]; then
 	print_env
 	exit 0
 fi
 
-if [ ! -e "$src/.done" ]; then
-	log "linking source tree $src"
+# The source tree: a git repository of the pristine tree (hard links, so
+# it costs no space; git replaces files rather than writing into them, and
+# the files the series edits are unlinked first), with the patch series of
+# tools/build/make-patches.sh applied by `git am`.
+if [ ! -e "$src/.git/axon-base" ]; then
+	log "making the git tree $src (once)"
 	rm -rf "$src"
 	cp -al "$pristine" "$src"
-	# Files the overlay edits must be real copies, not links to the pristine tree.
-	for f in drivers/accel/Kconfig drivers/accel/Makefile; do
-		cp --remove-destination "$pristine/$f" "$src/$f"
-	done
-	grep -q axon "$src/drivers/accel/Kconfig" ||
-		sed -i 's|^source "drivers/accel/qaic/Kconfig"|&\nsource "drivers/accel/axon/Kconfig"|' \
-			"$src/drivers/accel/Kconfig"
-	grep -q axon "$src/drivers/accel/Makefile" ||
-		echo 'obj-$(CONFIG_DRM_ACCEL_AXON)		+= axon/' >> "$src/drivers/accel/Makefile"
-	touch "$src/.done"
+	git -C "$src" init -q
+	git -C "$src" add -f -A .
+	git -C "$src" -c user.name=axon -c user.email=axon@localhost \
+		commit -q -m "Linux $ver (Debian linux-source-6.12)"
+	git -C "$src" tag -f base >/dev/null
+	touch "$src/.git/axon-base"
 fi
-# The overlay, copied with checksums so that unchanged files keep their mtime.
-mkdir -p "$src/drivers/accel/axon"
-rsync -rc --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
-	--exclude '*.mod*' --exclude modules.order --exclude Module.symvers \
-	"$repo/drivers/accel/axon/" "$src/drivers/accel/axon/"
-rsync -c "$repo/include/uapi/drm/axon_accel.h" "$src/include/uapi/drm/axon_accel.h.new"
-if ! cmp -s "$src/include/uapi/drm/axon_accel.h.new" "$src/include/uapi/drm/axon_accel.h"; then
-	mv "$src/include/uapi/drm/axon_accel.h.new" "$src/include/uapi/drm/axon_accel.h"
-else
-	rm "$src/include/uapi/drm/axon_accel.h.new"
+patches=$base/patches
+bash "$repo/tools/build/make-patches.sh" "$patches" >/dev/null
+git -C "$src" am --abort >/dev/null 2>&1 || true
+git -C "$src" reset -q --hard base
+git -C "$src" clean -fdqx -- drivers/accel include/uapi/drm Documentation/accel \
+	tools/testing/selftests/drivers/accel
+for f in drivers/accel/Kconfig drivers/accel/Makefile Documentation/accel/index.rst \
+	 MAINTAINERS tools/testing/selftests/Makefile; do
+	cp --remove-destination "$pristine/$f" "$src/$f"
+done
+log "applying the series with git am"
+git -C "$src" -c user.name=axon -c user.email=axon@localhost \
+	am -q --committer-date-is-author-date "$patches"/00[0-9][1-9]-*.patch >&2
+# The pristine tree must not have been written through a link.
+if grep -q axon "$pristine/drivers/accel/Kconfig"; then
+	log "the pristine tree was modified"; exit 1
 fi
 
 mkdir -p "$out"
