@@ -337,6 +337,13 @@ int axon_device_init(struct axon_device *adev)
 	if (ret)
 		return ret;
 
+	/*
+	 * The device maps memory page by page through its MMU, so a
+	 * scatterlist segment may be as long as the DMA layer likes; the
+	 * PCI default of 64 KiB would only split them for nothing.
+	 */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
+
 	pci_set_master(pdev);
 
 	id = axon_read(adev, AXON_ID);

@@ -237,7 +237,7 @@ static const struct drm_driver axon_drm_driver = {
 	.postclose = axon_postclose,
 	.show_fdinfo = axon_show_fdinfo,
 	.gem_create_object = axon_gem_create_object,
-	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
+	.gem_prime_import = axon_gem_prime_import,
 	.ioctls = axon_ioctls,
 	.num_ioctls = ARRAY_SIZE(axon_ioctls),
 	.fops = &axon_fops,
@@ -344,3 +344,4 @@ module_exit(axon_exit);
 
 MODULE_DESCRIPTION("Axon NPU accel driver");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);

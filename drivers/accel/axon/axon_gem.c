@@ -3,6 +3,7 @@
  * Copyright (C) 2026 The Axon authors
  */
 
+#include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
 #include <linux/slab.h>
@@ -11,9 +12,11 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_prime.h>
 #include <drm/drm_vma_manager.h>
 #include <drm/axon_accel.h>
 
+#include "axon_check.h"
 #include "axon_device.h"
 #include "axon_gem.h"
 #include "axon_mmu.h"
@@ -21,13 +24,31 @@
 /**
  * DOC: Buffer objects
  *
- * Buffers are shmem GEM objects. Their pages are allocated and DMA-mapped
- * when the first handle is created and stay until the buffer is freed. A
- * buffer is mapped into the VM of every file that holds a handle to it, by
- * the GEM object's open callback, and unmapped when the file's last handle
- * goes. Each such mapping is reference counted: a job that lists the buffer
- * holds a reference, so that the buffer stays mapped at the same address
- * until the job has finished even if its handle is closed meanwhile.
+ * Buffers are shmem GEM objects, or dma-bufs of another device imported
+ * into one. A buffer has an &struct axon_gem_mapping in the VM of every
+ * file that holds a handle to it, created by the GEM object's open callback
+ * with the buffer's device address range (and guard page) but nothing
+ * mapped: creating and closing a buffer that no job uses costs no memory
+ * and no page-table work.
+ *
+ * The buffer becomes resident in a VM the first time a job of the file
+ * lists it (axon_gem_mapping_make_resident(), from the SUBMIT ioctl, before
+ * the job is armed): its pages are allocated, pinned and DMA-mapped (for an
+ * import, the dma-buf attachment is mapped), once per buffer, and its
+ * page-table entries are written in that VM. It then stays resident in the
+ * VM until the mapping is torn down: when the file's last handle goes, if
+ * no job is using the buffer, and otherwise when the last job that listed
+ * it is released. Teardown clears the entries and waits for the TLB
+ * invalidation before the pages can go; the pages stay pinned until the
+ * buffer is freed.
+ *
+ * Each mapping is reference counted: a job that lists the buffer holds a
+ * reference, so that the buffer stays mapped at the same address until the
+ * job has finished even if its handle is closed meanwhile. A mapping's
+ * address range and residency are protected by the VM's lock; teardown at
+ * handle close also holds the buffer's reservation lock, which SUBMIT holds
+ * from its last check that the mapping is still there until the job's fence
+ * is in the reservation object.
  */
 
 static void axon_gem_free(struct drm_gem_object *obj)
@@ -40,15 +61,23 @@ static void axon_gem_free(struct drm_gem_object *obj)
 }
 
 /*
- * Unmap the buffer from the VM. Called when the mapping's last handle goes,
- * if no job that listed the buffer is still running, and otherwise with the
- * last reference. The two never run concurrently: the handle holds a
- * reference while it is being closed.
+ * Unmap the buffer from the VM and give its address range back. Called when
+ * the mapping's last handle goes, if no job uses the buffer, and in any case
+ * with the last reference; the second call finds nothing to do.
  */
 static void axon_gem_mapping_teardown(struct axon_gem_mapping *mapping)
 {
+	struct axon_vm *vm = mapping->vm;
+
+	mutex_lock(&vm->lock);
+	if (mapping->resident) {
+		axon_vm_unmap_locked(vm, mapping->mmnode.start,
+				     mapping->bo->base.base.size);
+		mapping->resident = false;
+	}
 	if (drm_mm_node_allocated(&mapping->mmnode))
-		axon_vm_unmap(mapping->vm, &mapping->mmnode);
+		drm_mm_remove_node(&mapping->mmnode);
+	mutex_unlock(&vm->lock);
 }
 
 static void axon_gem_mapping_release(struct kref *kref)
@@ -101,18 +130,110 @@ struct axon_gem_mapping *axon_gem_mapping_get(struct axon_gem_object *bo,
 	return mapping;
 }
 
+/*
+ * The DMA-mapped pages of a buffer: allocated and pinned on the first call
+ * until the buffer is freed, or for an import the mapped attachment.
+ */
+static struct sg_table *axon_gem_get_sgt(struct axon_gem_object *bo)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct sg_table *sgt;
+	int ret;
+
+	if (!obj->import_attach)
+		return drm_gem_shmem_get_pages_sgt(&bo->base);
+
+	ret = dma_resv_lock_interruptible(obj->resv, NULL);
+	if (ret)
+		return ERR_PTR(ret);
+	sgt = bo->base.sgt;
+	if (!sgt) {
+		sgt = dma_buf_map_attachment(obj->import_attach,
+					     DMA_BIDIRECTIONAL);
+		if (!IS_ERR(sgt))
+			bo->base.sgt = sgt;
+	}
+	dma_resv_unlock(obj->resv);
+
+	return sgt;
+}
+
+/**
+ * axon_gem_mapping_make_resident() - map a buffer's pages into the VM
+ * @mapping: the mapping, referenced by the caller
+ *
+ * Called by the SUBMIT ioctl for every buffer a job uses, in process
+ * context, before the job is armed. The first call for a mapping allocates
+ * (or, for an import, maps) the buffer's pages if no other VM did already
+ * and writes the mapping's page-table entries; later calls only check.
+ * Concurrent calls for one mapping are serialised by the VM's lock.
+ *
+ * Return: 0; -ENOENT if the mapping was torn down because the file's last
+ * handle was closed meanwhile; -EINTR or -ERESTARTSYS on a signal; -ENOMEM
+ * or another error of the page allocation or dma-buf mapping.
+ */
+int axon_gem_mapping_make_resident(struct axon_gem_mapping *mapping)
+{
+	struct axon_gem_object *bo = mapping->bo;
+	struct axon_vm *vm = mapping->vm;
+	struct sg_table *sgt;
+	int ret = 0;
+
+	mutex_lock(&vm->lock);
+	if (!drm_mm_node_allocated(&mapping->mmnode))
+		ret = -ENOENT;
+	else if (mapping->resident)
+		ret = 1;
+	mutex_unlock(&vm->lock);
+	if (ret)
+		return ret < 0 ? ret : 0;
+
+	/* Takes the reservation lock, so not under the VM lock. */
+	sgt = axon_gem_get_sgt(bo);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+
+	mutex_lock(&vm->lock);
+	if (!drm_mm_node_allocated(&mapping->mmnode)) {
+		ret = -ENOENT;
+	} else if (!mapping->resident) {
+		ret = axon_vm_map_locked(vm, mapping->mmnode.start,
+					 bo->base.base.size, sgt,
+					 bo->flags & DRM_AXON_BO_DEVICE_READ_ONLY);
+		if (!ret)
+			mapping->resident = true;
+	}
+	mutex_unlock(&vm->lock);
+
+	return ret;
+}
+
+/**
+ * axon_gem_mapping_is_resident() - check that a mapping is still resident
+ * @mapping: the mapping, referenced by the caller
+ *
+ * With the buffer's reservation lock held, a resident mapping stays
+ * resident until the lock is dropped (see axon_gem_close()).
+ *
+ * Return: true if the buffer is mapped in the VM.
+ */
+bool axon_gem_mapping_is_resident(struct axon_gem_mapping *mapping)
+{
+	bool resident;
+
+	mutex_lock(&mapping->vm->lock);
+	resident = mapping->resident;
+	mutex_unlock(&mapping->vm->lock);
+
+	return resident;
+}
+
 static int axon_gem_open(struct drm_gem_object *obj, struct drm_file *file)
 {
 	struct axon_file_priv *priv = file->driver_priv;
 	struct axon_gem_object *bo = to_axon_bo(obj);
 	struct axon_gem_mapping *mapping;
-	struct sg_table *sgt;
 	int ret = 0;
-
-	/* Pins the pages until the buffer is freed, takes the resv lock. */
-	sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
-	if (IS_ERR(sgt))
-		return PTR_ERR(sgt);
 
 	mutex_lock(&bo->mappings_lock);
 
@@ -136,8 +257,8 @@ static int axon_gem_open(struct drm_gem_object *obj, struct drm_file *file)
 	mapping->vm = axon_vm_get(priv->vm);
 	mapping->handle_count = 1;
 
-	ret = axon_vm_map(mapping->vm, &mapping->mmnode, obj->size, sgt,
-			  bo->flags & DRM_AXON_BO_DEVICE_READ_ONLY);
+	/* Only the address: the buffer becomes resident when a job lists it. */
+	ret = axon_vm_va_alloc(mapping->vm, &mapping->mmnode, obj->size);
 	if (ret) {
 		axon_gem_mapping_put(mapping);
 		goto out_unlock;
@@ -175,9 +296,14 @@ static void axon_gem_close(struct drm_gem_object *obj, struct drm_file *file)
 	 * Finished jobs may hold references a little longer, until their
 	 * release work has run; the buffer must not stay mapped for them.
 	 * Jobs still running keep it mapped until the last one is released.
+	 * The reservation lock orders this against a SUBMIT that made the
+	 * mapping resident and has not added its job's fence yet: either the
+	 * SUBMIT sees the mapping gone or this sees the fence.
 	 */
+	dma_resv_lock(obj->resv, NULL);
 	if (dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_READ))
 		axon_gem_mapping_teardown(mapping);
+	dma_resv_unlock(obj->resv);
 	axon_gem_mapping_put(mapping);
 }
 
@@ -185,7 +311,8 @@ static enum drm_gem_object_status axon_gem_status(struct drm_gem_object *obj)
 {
 	struct axon_gem_object *bo = to_axon_bo(obj);
 
-	if (obj->import_attach || bo->base.pages)
+	/* Pages allocated (for the device or a CPU mapping) or mapped import. */
+	if (bo->base.pages || bo->base.sgt)
 		return DRM_GEM_OBJECT_RESIDENT;
 
 	return 0;
@@ -233,6 +360,53 @@ struct drm_gem_object *axon_gem_create_object(struct drm_device *dev,
 }
 
 /**
+ * axon_gem_prime_import() - &drm_driver.gem_prime_import callback
+ * @dev: the DRM device
+ * @dma_buf: the dma-buf to import
+ *
+ * Like drm_gem_prime_import(), but the attachment is only mapped when the
+ * buffer becomes resident (axon_gem_mapping_make_resident()), and unmapped
+ * by drm_gem_shmem_free() if it was. A buffer of this device comes back as
+ * its own GEM object. A dma-buf released by drm_gem_dmabuf_release() is an
+ * exported GEM object (its private data), as drm_gem_prime_export() makes
+ * every buffer this driver exports.
+ *
+ * Return: the GEM object with a new reference, or an ERR_PTR.
+ */
+struct drm_gem_object *axon_gem_prime_import(struct drm_device *dev,
+					     struct dma_buf *dma_buf)
+{
+	struct dma_buf_attachment *attach;
+	struct drm_gem_object *obj;
+
+	if (dma_buf->ops->release == drm_gem_dmabuf_release) {
+		obj = dma_buf->priv;
+		if (obj->dev == dev) {
+			drm_gem_object_get(obj);
+			return obj;
+		}
+	}
+
+	attach = dma_buf_attach(dma_buf, dev->dev);
+	if (IS_ERR(attach))
+		return ERR_CAST(attach);
+
+	get_dma_buf(dma_buf);
+
+	obj = drm_gem_shmem_prime_import_sg_table(dev, attach, NULL);
+	if (IS_ERR(obj)) {
+		dma_buf_detach(dma_buf, attach);
+		dma_buf_put(dma_buf);
+		return obj;
+	}
+
+	obj->import_attach = attach;
+	obj->resv = dma_buf->resv;
+
+	return obj;
+}
+
+/**
  * axon_ioctl_bo_create() - DRM_IOCTL_AXON_BO_CREATE
  * @dev: the DRM device
  * @data: struct drm_axon_bo_create
@@ -251,12 +425,9 @@ int axon_ioctl_bo_create(struct drm_device *dev, void *data,
 	u32 handle;
 	int ret, idx;
 
-	if (args->flags & ~DRM_AXON_BO_DEVICE_READ_ONLY)
-		return -EINVAL;
-	if (!args->size)
-		return -EINVAL;
-	if (args->size > AXON_MAX_BO_SIZE)
-		return -E2BIG;
+	ret = axon_check_bo_create(args);
+	if (ret)
+		return ret;
 
 	if (!drm_dev_enter(dev, &idx))
 		return -ENODEV;
@@ -270,7 +441,7 @@ int axon_ioctl_bo_create(struct drm_device *dev, void *data,
 	bo = to_axon_bo(&shmem->base);
 	bo->flags = args->flags;
 
-	/* Maps the buffer into the file's VM through axon_gem_open(). */
+	/* Gives the buffer its address in the file's VM: axon_gem_open(). */
 	ret = drm_gem_handle_create(file, &shmem->base, &handle);
 	if (ret)
 		goto out_put;
@@ -310,8 +481,9 @@ int axon_ioctl_bo_info(struct drm_device *dev, void *data,
 	struct drm_gem_object *obj;
 	int ret, idx;
 
-	if (args->flags)
-		return -EINVAL;
+	ret = axon_check_bo_info(args);
+	if (ret)
+		return ret;
 
 	if (!drm_dev_enter(dev, &idx))
 		return -ENODEV;

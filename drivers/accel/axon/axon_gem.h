@@ -15,6 +15,7 @@
 #include <drm/drm_mm.h>
 
 struct axon_vm;
+struct dma_buf;
 struct drm_device;
 struct drm_file;
 
@@ -41,9 +42,13 @@ struct axon_gem_object {
  * @node: link in &axon_gem_object.mappings while a handle exists
  * @bo: the buffer (the mapping holds a reference on it)
  * @vm: the VM (the mapping holds a reference on it)
- * @mmnode: the device virtual address range, buffer plus guard page
+ * @mmnode: the device virtual address range, buffer plus guard page;
+ *	allocated while the mapping exists and has not been torn down;
+ *	protected by &axon_vm.lock
  * @handle_count: handles of the VM's file to the buffer; protected by
  *	&axon_gem_object.mappings_lock
+ * @resident: the buffer's pages are mapped at @mmnode (its page-table
+ *	entries are written); protected by &axon_vm.lock
  */
 struct axon_gem_mapping {
 	struct kref refcount;
@@ -52,6 +57,7 @@ struct axon_gem_mapping {
 	struct axon_vm *vm;
 	struct drm_mm_node mmnode;
 	u32 handle_count;
+	bool resident;
 };
 
 static inline struct axon_gem_object *to_axon_bo(struct drm_gem_object *obj)
@@ -65,6 +71,10 @@ struct drm_gem_object *axon_gem_create_object(struct drm_device *dev,
 struct axon_gem_mapping *axon_gem_mapping_get(struct axon_gem_object *bo,
 					      struct axon_vm *vm);
 void axon_gem_mapping_put(struct axon_gem_mapping *mapping);
+int axon_gem_mapping_make_resident(struct axon_gem_mapping *mapping);
+bool axon_gem_mapping_is_resident(struct axon_gem_mapping *mapping);
+struct drm_gem_object *axon_gem_prime_import(struct drm_device *dev,
+					     struct dma_buf *dma_buf);
 
 int axon_ioctl_bo_create(struct drm_device *dev, void *data,
 			 struct drm_file *file);

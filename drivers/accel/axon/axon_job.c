@@ -9,7 +9,6 @@
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
@@ -24,6 +23,7 @@
 #include <drm/gpu_scheduler.h>
 #include <drm/axon_accel.h>
 
+#include "axon_check.h"
 #include "axon_device.h"
 #include "axon_drv.h"
 #include "axon_gem.h"
@@ -117,21 +117,11 @@ static void axon_job_put(struct axon_job *job)
 	kref_put(&job->refcount, axon_job_release);
 }
 
-static int axon_hw_error_to_errno(u32 code)
+static void axon_job_set_state(struct axon_job *job, enum axon_job_state state)
 {
-	switch (code) {
-	case AXON_Q_ERR_MMU_FAULT:
-		return -EFAULT;
-	case AXON_Q_ERR_BAD_OPCODE:
-	case AXON_Q_ERR_BAD_LENGTH:
-	case AXON_Q_ERR_BAD_ARG:
-	case AXON_Q_ERR_BAD_DESCRIPTOR:
-		return -EINVAL;
-	case AXON_Q_ERR_WAIT_TIMEOUT:
-		return -ETIME;
-	default:
-		return -EIO;
-	}
+	drm_WARN_ON_ONCE(&job->adev->drm,
+			 !axon_job_state_valid(job->state, state));
+	job->state = state;
 }
 
 static void axon_queue_write_desc(struct axon_queue *q, struct axon_job *job)
@@ -163,6 +153,7 @@ static void axon_job_retire_locked(struct axon_queue *q, struct axon_job *job,
 
 	lockdep_assert_held(&q->lock);
 
+	axon_job_set_state(job, AXON_JOB_DONE);
 	job->status.error = error;
 	list_move_tail(&job->node, done);
 	axon_mmu_as_put(job->vm);
@@ -219,8 +210,9 @@ static void axon_queue_handle_error_locked(struct axon_queue *q,
 {
 	struct axon_device *adev = q->adev;
 	struct axon_job *job;
-	u32 code, info;
-	u64 seqno;
+	u32 code, info = 0;
+	u64 seqno, addr = 0;
+	int err;
 
 	lockdep_assert_held(&q->lock);
 
@@ -249,20 +241,19 @@ static void axon_queue_handle_error_locked(struct axon_queue *q,
 		return;
 	}
 
-	job->status.hw_error = code;
-	job->status.cmd_offset = axon_q_read(q, AXON_Q_ERR_OFFSET);
 	if (code == AXON_Q_ERR_MMU_FAULT) {
 		info = axon_q_read(q, AXON_Q_FAULT_INFO);
-		job->status.fault_info = info & (AXON_Q_FAULT_INFO_WRITE |
-						 AXON_Q_FAULT_INFO_REASON);
-		job->status.fault_addr = axon_q_read64(q, AXON_Q_FAULT_ADDR_LO);
+		addr = axon_q_read64(q, AXON_Q_FAULT_ADDR_LO);
 	}
+	err = axon_job_status_set_hw_error(&job->status, code,
+					   axon_q_read(q, AXON_Q_ERR_OFFSET),
+					   info, addr);
 
 	drm_dbg_driver(&adev->drm,
 		       "queue %u: job %llu failed, error %u at offset %u\n",
 		       q->id, job->status.id, code, job->status.cmd_offset);
 
-	axon_job_retire_locked(q, job, axon_hw_error_to_errno(code), done);
+	axon_job_retire_locked(q, job, err, done);
 
 	if (resume)
 		axon_q_write(q, AXON_Q_CTRL,
@@ -383,12 +374,13 @@ static void axon_queue_restart_locked(struct axon_queue *q,
 	if (!err) {
 		job = list_first_entry_or_null(&q->inflight, struct axon_job,
 					       node);
-		if (job && job == bad) {
+		if (job && job == bad)
 			axon_job_blame(job);
-			axon_job_retire_locked(q, job, -ETIMEDOUT, done);
-		} else if (job) {
-			axon_job_retire_locked(q, job, -ECANCELED, done);
-		}
+		if (job)
+			axon_job_retire_locked(q, job,
+					       axon_job_restart_error(true,
+								      job == bad, 0),
+					       done);
 	}
 
 	if (hw_ok && axon_queue_hw_enable(q)) {
@@ -399,7 +391,10 @@ static void axon_queue_restart_locked(struct axon_queue *q,
 
 	if (err) {
 		list_for_each_entry_safe(job, tmp, &q->inflight, node)
-			axon_job_retire_locked(q, job, err, done);
+			axon_job_retire_locked(q, job,
+					       axon_job_restart_error(false, false,
+								      err),
+					       done);
 	}
 
 	if (!hw_ok)
@@ -503,25 +498,16 @@ static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
 	struct dma_fence *fence;
 	unsigned long flags;
 	int slot, idx, err;
-	bool cookie;
+	bool cookie, present;
 
 	cookie = dma_fence_begin_signalling();
 
-	err = sched_job->s_fence->finished.error;
-	if (!err && READ_ONCE(job->file_priv->banned))
-		err = -ECANCELED;
+	present = drm_dev_enter(&adev->drm, &idx);
+	err = axon_job_run_error(sched_job->s_fence->finished.error,
+				 READ_ONCE(job->file_priv->banned), present,
+				 READ_ONCE(adev->hw_dead));
 	if (err)
-		goto out_end;
-
-	if (!drm_dev_enter(&adev->drm, &idx)) {
-		err = -ENODEV;
-		goto out_end;
-	}
-
-	if (READ_ONCE(adev->hw_dead)) {
-		err = -EIO;
 		goto out_exit;
-	}
 
 	slot = axon_mmu_as_get(job->vm);
 	if (slot < 0) {
@@ -530,6 +516,7 @@ static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
 	}
 
 	spin_lock_irqsave(&q->lock, flags);
+	axon_job_set_state(job, AXON_JOB_HW);
 	job->seqno = ++q->seqno;
 	dma_fence_init(&job->hw_fence->base, &axon_fence_ops,
 		       &job->hw_fence->lock, q->fence_context, job->seqno);
@@ -548,8 +535,9 @@ static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
 	return fence;
 
 out_exit:
-	drm_dev_exit(idx);
-out_end:
+	axon_job_set_state(job, AXON_JOB_DONE);
+	if (present)
+		drm_dev_exit(idx);
 	dma_fence_end_signalling(cookie);
 	return ERR_PTR(err);
 }
@@ -760,39 +748,6 @@ void axon_job_file_free(struct axon_file_priv *priv)
 	kvfree(priv->history);
 }
 
-static int axon_submit_check_args(struct axon_device *adev,
-				  const struct drm_axon_submit *args)
-{
-	if (args->flags || args->pad || args->pad2)
-		return -EINVAL;
-	if (args->queue >= adev->num_queues)
-		return -EINVAL;
-	if (!args->cmd_size || !IS_ALIGNED(args->cmd_size, 8) ||
-	    !IS_ALIGNED(args->cmd_offset, 8))
-		return -EINVAL;
-	if (args->cmd_size > adev->max_cmd_size)
-		return -E2BIG;
-	if (args->bo_count > AXON_MAX_SUBMIT_BOS ||
-	    args->in_sync_count > AXON_MAX_SUBMIT_SYNCS)
-		return -E2BIG;
-	if (args->bo_count && args->bo_stride < sizeof(struct drm_axon_bo_ref))
-		return -EINVAL;
-	if (args->in_sync_count &&
-	    args->sync_stride < sizeof(struct drm_axon_sync))
-		return -EINVAL;
-	if (args->out_point && !args->out_sync)
-		return -EINVAL;
-
-	return 0;
-}
-
-static int axon_bo_ref_cmp(const void *a, const void *b)
-{
-	const struct drm_axon_bo_ref *ra = a, *rb = b;
-
-	return (ra->handle > rb->handle) - (ra->handle < rb->handle);
-}
-
 /*
  * Copy the buffer list, add the command buffer as a reader, sort it by
  * handle and merge the flags of duplicates.
@@ -801,7 +756,7 @@ static int axon_submit_copy_bos(const struct drm_axon_submit *args,
 				struct drm_axon_bo_ref **refsp, u32 *countp)
 {
 	struct drm_axon_bo_ref *refs;
-	u32 n = args->bo_count, i, j;
+	u32 n = args->bo_count, i;
 	int ret;
 
 	refs = kvmalloc_array(n + 1, sizeof(*refs), GFP_KERNEL);
@@ -817,27 +772,16 @@ static int axon_submit_copy_bos(const struct drm_axon_submit *args,
 		if (ret)
 			goto err_free;
 
-		if (!refs[i].flags ||
-		    refs[i].flags & ~(DRM_AXON_BO_REF_READ | DRM_AXON_BO_REF_WRITE)) {
-			ret = -EINVAL;
+		ret = axon_check_bo_ref(&refs[i]);
+		if (ret)
 			goto err_free;
-		}
 	}
 
 	refs[n].handle = args->cmd_handle;
 	refs[n].flags = DRM_AXON_BO_REF_READ;
 
-	sort(refs, n + 1, sizeof(*refs), axon_bo_ref_cmp, NULL);
-
-	for (i = 0, j = 0; i <= n; i++) {
-		if (j && refs[j - 1].handle == refs[i].handle)
-			refs[j - 1].flags |= refs[i].flags;
-		else
-			refs[j++] = refs[i];
-	}
-
 	*refsp = refs;
-	*countp = j;
+	*countp = axon_merge_bo_refs(refs, n + 1);
 	return 0;
 
 err_free:
@@ -874,8 +818,7 @@ static int axon_submit_lookup_bos(struct axon_job *job, struct drm_file *file,
 		if (refs[i].handle != args->cmd_handle)
 			continue;
 
-		if (args->cmd_offset >= size ||
-		    args->cmd_size > size - args->cmd_offset)
+		if (axon_check_cmd_range(args->cmd_offset, args->cmd_size, size))
 			return -EINVAL;
 
 		job->cmd_addr = mapping->mmnode.start + args->cmd_offset;
@@ -902,8 +845,9 @@ static int axon_submit_in_syncs(struct axon_job *job, struct drm_file *file,
 		if (ret)
 			return ret;
 
-		if (sync.flags)
-			return -EINVAL;
+		ret = axon_check_sync(&sync);
+		if (ret)
+			return ret;
 
 		ret = drm_syncobj_find_fence(file, sync.handle, sync.point, 0,
 					     &fence);
@@ -969,7 +913,7 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 	u64 job_id;
 	int ret, idx;
 
-	ret = axon_submit_check_args(adev, args);
+	ret = axon_check_submit(args, adev->num_queues, adev->max_cmd_size);
 	if (ret)
 		return ret;
 
@@ -1019,6 +963,17 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 	if (ret)
 		goto out_cleanup_job;
 
+	/*
+	 * Every buffer the job uses becomes resident in the file's VM now, in
+	 * process context, so that nothing on the way to the hardware
+	 * allocates or maps.
+	 */
+	for (i = 0; i < job->mapping_count; i++) {
+		ret = axon_gem_mapping_make_resident(job->mappings[i]);
+		if (ret)
+			goto out_cleanup_job;
+	}
+
 	/* Two handles of one file may name the same object. */
 	drm_exec_init(&exec, DRM_EXEC_INTERRUPTIBLE_WAIT |
 		      DRM_EXEC_IGNORE_DUPLICATES, job->mapping_count);
@@ -1035,6 +990,16 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 
 	for (i = 0; i < job->mapping_count; i++) {
 		bool write = refs[i].flags & DRM_AXON_BO_REF_WRITE;
+
+		/*
+		 * A handle closed since the buffer was made resident took the
+		 * mapping down (axon_gem_close()); with the reservation lock
+		 * held it stays up until the job's fence is added below.
+		 */
+		if (!axon_gem_mapping_is_resident(job->mappings[i])) {
+			ret = -ENOENT;
+			goto out_exec;
+		}
 
 		ret = drm_sched_job_add_implicit_dependencies(&job->base,
 							      &job->mappings[i]->bo->base.base,
@@ -1123,8 +1088,9 @@ int axon_ioctl_job_wait(struct drm_device *dev, void *data,
 	long timeout, ret;
 	int idx;
 
-	if (args->flags || args->pad)
-		return -EINVAL;
+	ret = axon_check_job_wait(args);
+	if (ret)
+		return ret;
 
 	if (!drm_dev_enter(dev, &idx))
 		return -ENODEV;

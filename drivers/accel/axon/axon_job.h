@@ -17,6 +17,8 @@
 
 #include <drm/gpu_scheduler.h>
 
+#include "axon_check.h"
+
 struct axon_device;
 struct axon_file_priv;
 struct axon_gem_mapping;
@@ -74,6 +76,8 @@ struct axon_fence {
  * @cmd_size: size of the command buffer in bytes
  * @hw_fence: the hardware fence, preallocated
  * @hw_fence_init: @hw_fence was initialised by run_job
+ * @state: where the job is; written by run_job and, under the queue's lock,
+ *	when the job is retired
  * @done_fence: the scheduler's finished fence, the job's out-fence
  * @node: link in &axon_queue.inflight, or in a local list of jobs about to
  *	be signalled
@@ -100,6 +104,7 @@ struct axon_job {
 
 	struct axon_fence *hw_fence;
 	bool hw_fence_init;
+	enum axon_job_state state;
 	struct dma_fence *done_fence;
 
 	struct list_head node;

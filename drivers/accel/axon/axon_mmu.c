@@ -20,19 +20,27 @@
  * DOC: Address spaces
  *
  * Every open file has its own device address space (&struct axon_vm): a
- * four-level page table in host memory, built when a buffer is mapped into
- * it, and a drm_mm allocator handing out device virtual addresses from
- * %AXON_VA_START up to 2^48. Every buffer is followed by one unmapped guard
- * page, so that a job running off the end of a buffer faults instead of
- * touching the next one. Intermediate tables stay allocated until the VM is
- * destroyed; only leaf entries are written and cleared afterwards.
+ * four-level page table in host memory and a drm_mm allocator handing out
+ * device virtual addresses from %AXON_VA_START up to 2^48. Every buffer is
+ * followed by one unmapped guard page, so that a job running off the end of
+ * a buffer faults instead of touching the next one.
+ *
+ * A buffer gets its address range when the file gets a handle to it, but
+ * its page-table entries are only written when a job of the file first
+ * lists it (see "Buffer objects"). Tables are allocated as entries are
+ * written and freed again as soon as the last entry in them is cleared,
+ * after the TLB invalidation that makes the device forget them. The page
+ * table code (axon_pgtable_*()) knows nothing about the device: it gets its
+ * table memory from a small backend (&struct axon_pt_ops), coherent DMA
+ * memory for a VM, plain pages in the KUnit tests.
  *
  * The device has a small number of address-space slots. A VM is bound to a
  * slot when one of its jobs is handed to the hardware (axon_mmu_as_get(),
  * from the scheduler's run_job callback) and the binding is kept, in LRU
  * order, after the job is done so that the next job of the same VM finds
- * its slot ready. Binding never allocates memory: the page tables exist
- * already and the slot is programmed with the root table's address.
+ * its slot ready. Binding never allocates memory: the page tables of every
+ * buffer a job lists exist before the job is queued, and the slot is
+ * programmed with the root table's address.
  */
 
 static unsigned int axon_pt_index(u64 va, int level)
@@ -41,11 +49,16 @@ static unsigned int axon_pt_index(u64 va, int level)
 	       (AXON_MMU_ENTRIES - 1);
 }
 
-static int axon_pt_alloc(struct axon_device *adev, struct axon_pt *pt,
-			 int level)
+/* Bytes of address space one entry of a level-@level table covers. */
+static u64 axon_pt_span(int level)
 {
-	pt->entries = dma_alloc_coherent(adev->drm.dev, AXON_MMU_TABLE_SIZE,
-					 &pt->dma, GFP_KERNEL);
+	return BIT_ULL(AXON_MMU_PAGE_SHIFT + level * AXON_MMU_LEVEL_BITS);
+}
+
+static int axon_pt_init(struct axon_pgtable *pgt, struct axon_pt *pt,
+			int level)
+{
+	pt->entries = pgt->ops->alloc(pgt->ctx, &pt->dma);
 	if (!pt->entries)
 		return -ENOMEM;
 
@@ -53,18 +66,19 @@ static int axon_pt_alloc(struct axon_device *adev, struct axon_pt *pt,
 		pt->children = kcalloc(AXON_MMU_ENTRIES, sizeof(*pt->children),
 				       GFP_KERNEL);
 		if (!pt->children) {
-			dma_free_coherent(adev->drm.dev, AXON_MMU_TABLE_SIZE,
-					  pt->entries, pt->dma);
+			pgt->ops->free(pgt->ctx, pt->entries, pt->dma);
 			pt->entries = NULL;
 			return -ENOMEM;
 		}
 	}
+	pt->used = 0;
+	INIT_LIST_HEAD(&pt->free_node);
 
 	return 0;
 }
 
-static void axon_pt_free(struct axon_device *adev, struct axon_pt *pt,
-			 int level)
+static void axon_pt_destroy(struct axon_pgtable *pgt, struct axon_pt *pt,
+			    int level)
 {
 	unsigned int i;
 
@@ -72,70 +86,292 @@ static void axon_pt_free(struct axon_device *adev, struct axon_pt *pt,
 		for (i = 0; i < AXON_MMU_ENTRIES; i++) {
 			if (!pt->children[i])
 				continue;
-			axon_pt_free(adev, pt->children[i], level - 1);
+			axon_pt_destroy(pgt, pt->children[i], level - 1);
 			kfree(pt->children[i]);
 		}
 		kfree(pt->children);
+		pt->children = NULL;
 	}
 
 	if (pt->entries)
-		dma_free_coherent(adev->drm.dev, AXON_MMU_TABLE_SIZE,
-				  pt->entries, pt->dma);
+		pgt->ops->free(pgt->ctx, pt->entries, pt->dma);
+	pt->entries = NULL;
 }
 
-/*
- * Find the leaf entry of @va, creating the missing tables on the way if
- * @alloc. Returns NULL (!@alloc) or an ERR_PTR (@alloc) when there is none.
+/**
+ * axon_pgtable_init() - set up an empty page table
+ * @pgt: the page table
+ * @ops: the page-table memory backend
+ * @ctx: argument of @ops
+ *
+ * Return: 0 or -ENOMEM.
  */
-static __le64 *axon_vm_pte(struct axon_vm *vm, u64 va, bool alloc)
+int axon_pgtable_init(struct axon_pgtable *pgt, const struct axon_pt_ops *ops,
+		      void *ctx)
 {
-	struct axon_pt *pt = &vm->root;
-	int level, ret;
+	memset(pgt, 0, sizeof(*pgt));
+	pgt->ops = ops;
+	pgt->ctx = ctx;
 
-	lockdep_assert_held(&vm->lock);
+	return axon_pt_init(pgt, &pgt->root, AXON_MMU_LEVELS - 1);
+}
 
-	for (level = AXON_MMU_LEVELS - 1; level > 0; level--) {
-		unsigned int i = axon_pt_index(va, level);
-		struct axon_pt *child = pt->children[i];
+/**
+ * axon_pgtable_fini() - free every table of a page table
+ * @pgt: the page table, which the device no longer uses
+ */
+void axon_pgtable_fini(struct axon_pgtable *pgt)
+{
+	axon_pt_destroy(pgt, &pgt->root, AXON_MMU_LEVELS - 1);
+}
 
-		if (!child) {
-			if (!alloc)
-				return NULL;
+/**
+ * axon_pgtable_map() - map a bus-contiguous range
+ * @pgt: the page table
+ * @va: first device virtual address, page aligned
+ * @addr: bus address @va maps to, page aligned
+ * @size: bytes, a multiple of the page size
+ * @prot: %AXON_PTE_READ and/or %AXON_PTE_WRITE
+ *
+ * Writes a leaf entry (VALID, @prot and the page's address) for every page
+ * of the range, allocating the missing tables on the way; a new table is
+ * zeroed before the entry pointing to it becomes valid. Entries that were
+ * not VALID become valid, so no TLB invalidation is needed.
+ *
+ * On failure the entries and tables written so far stay: the caller unwinds
+ * with axon_pgtable_unmap() over the whole range it asked for.
+ *
+ * Return: 0; -EINVAL for a misaligned, wrapping or out-of-range argument or
+ * unknown @prot bits; -EEXIST if a page of the range is mapped already;
+ * -ENOMEM.
+ */
+int axon_pgtable_map(struct axon_pgtable *pgt, u64 va, u64 addr, u64 size,
+		     u64 prot)
+{
+	u64 end = va + size;
 
-			child = kzalloc(sizeof(*child), GFP_KERNEL);
-			if (!child)
-				return ERR_PTR(-ENOMEM);
+	if (!IS_ALIGNED(va | addr | size, AXON_MMU_PAGE_SIZE) ||
+	    prot & ~(AXON_PTE_READ | AXON_PTE_WRITE))
+		return -EINVAL;
+	/* Entries hold bus address bits 51:12. */
+	if (end < va || end > BIT_ULL(AXON_HW_VA_BITS) || addr + size < addr ||
+	    addr + size > (AXON_PTE_ADDR | (AXON_MMU_PAGE_SIZE - 1)) + 1)
+		return -EINVAL;
 
-			ret = axon_pt_alloc(vm->adev, child, level - 1);
-			if (ret) {
-				kfree(child);
-				return ERR_PTR(ret);
+	while (va < end) {
+		struct axon_pt *pt = &pgt->root;
+		unsigned int i;
+		int level;
+
+		for (level = AXON_MMU_LEVELS - 1; level > 0; level--) {
+			struct axon_pt *child;
+
+			i = axon_pt_index(va, level);
+			child = pt->children[i];
+			if (!child) {
+				child = kzalloc(sizeof(*child), GFP_KERNEL);
+				if (!child)
+					return -ENOMEM;
+				if (axon_pt_init(pgt, child, level - 1)) {
+					kfree(child);
+					return -ENOMEM;
+				}
+				pt->children[i] = child;
+				/* The new table is zeroed before the device can see it. */
+				dma_wmb();
+				WRITE_ONCE(pt->entries[i],
+					   cpu_to_le64((child->dma & AXON_PTE_ADDR) |
+						       AXON_PTE_VALID));
+				pt->used++;
 			}
-
-			pt->children[i] = child;
-			/* The new table is zeroed before the device can see it. */
-			dma_wmb();
-			WRITE_ONCE(pt->entries[i],
-				   cpu_to_le64((child->dma & AXON_PTE_ADDR) |
-					       AXON_PTE_VALID));
+			pt = child;
 		}
-		pt = child;
+
+		/* Every page of the range that this leaf table holds. */
+		for (i = axon_pt_index(va, 0); i < AXON_MMU_ENTRIES && va < end;
+		     i++, va += AXON_MMU_PAGE_SIZE, addr += AXON_MMU_PAGE_SIZE) {
+			if (le64_to_cpu(pt->entries[i]) & AXON_PTE_VALID)
+				return -EEXIST;
+			WRITE_ONCE(pt->entries[i],
+				   cpu_to_le64((addr & AXON_PTE_ADDR) |
+					       AXON_PTE_VALID | prot));
+			pt->used++;
+		}
 	}
 
-	return &pt->entries[axon_pt_index(va, 0)];
+	return 0;
 }
 
-static void axon_vm_clear(struct axon_vm *vm, u64 va, u64 size)
+/**
+ * axon_pgtable_unmap() - unmap a range
+ * @pgt: the page table
+ * @va: first device virtual address, page aligned
+ * @size: bytes, a multiple of the page size
+ * @freed: receives the tables that became empty
+ *
+ * Clears every VALID leaf entry of the range. A table left without VALID
+ * entries (also one that never had any, left over by a failed
+ * axon_pgtable_map()) is unlinked from its parent, whose entry is cleared,
+ * and put on @freed; the root table stays. The caller invalidates the TLB,
+ * if this returned true, and then frees the tables with
+ * axon_pgtable_free_tables(), so that the device never walks a freed table.
+ *
+ * Return: true if an entry that was VALID has been cleared.
+ */
+bool axon_pgtable_unmap(struct axon_pgtable *pgt, u64 va, u64 size,
+			struct list_head *freed)
 {
-	u64 off;
+	struct axon_pt *path[AXON_MMU_LEVELS];
+	u64 end = min_t(u64, va + size, BIT_ULL(AXON_HW_VA_BITS));
+	bool changed = false;
 
-	for (off = 0; off < size; off += AXON_MMU_PAGE_SIZE) {
-		__le64 *pte = axon_vm_pte(vm, va + off, false);
+	if (va + size < va)
+		end = BIT_ULL(AXON_HW_VA_BITS);
 
-		if (pte)
-			WRITE_ONCE(*pte, 0);
+	while (va < end) {
+		struct axon_pt *pt = &pgt->root;
+		u64 walk = va;
+		int level;
+
+		path[AXON_MMU_LEVELS - 1] = pt;
+		for (level = AXON_MMU_LEVELS - 1; level > 0; level--) {
+			struct axon_pt *child = pt->children[axon_pt_index(va, level)];
+
+			if (!child)
+				break;
+			pt = child;
+			path[level - 1] = child;
+		}
+
+		if (!level) {
+			unsigned int i;
+
+			for (i = axon_pt_index(va, 0);
+			     i < AXON_MMU_ENTRIES && va < end;
+			     i++, va += AXON_MMU_PAGE_SIZE) {
+				if (!(le64_to_cpu(pt->entries[i]) & AXON_PTE_VALID))
+					continue;
+				WRITE_ONCE(pt->entries[i], 0);
+				pt->used--;
+				changed = true;
+			}
+		} else {
+			/* Nothing below this entry: skip what it covers. */
+			va = round_down(va, axon_pt_span(level)) +
+			     axon_pt_span(level);
+		}
+
+		/* Prune the empty tables on the path, deepest first. */
+		for (; level < AXON_MMU_LEVELS - 1; level++) {
+			struct axon_pt *parent = path[level + 1];
+			unsigned int i = axon_pt_index(walk, level + 1);
+
+			if (path[level]->used)
+				break;
+			parent->children[i] = NULL;
+			WRITE_ONCE(parent->entries[i], 0);
+			parent->used--;
+			list_add_tail(&path[level]->free_node, freed);
+			changed = true;
+		}
+	}
+
+	return changed;
+}
+
+/**
+ * axon_pgtable_free_tables() - free tables unlinked by axon_pgtable_unmap()
+ * @pgt: the page table
+ * @freed: the list the tables were put on; empty afterwards
+ */
+void axon_pgtable_free_tables(struct axon_pgtable *pgt, struct list_head *freed)
+{
+	struct axon_pt *pt, *tmp;
+
+	list_for_each_entry_safe(pt, tmp, freed, free_node) {
+		list_del(&pt->free_node);
+		pgt->ops->free(pgt->ctx, pt->entries, pt->dma);
+		kfree(pt->children);
+		kfree(pt);
 	}
 }
+
+/**
+ * axon_pgtable_lookup() - read an entry on the walk of an address
+ * @pgt: the page table
+ * @va: device virtual address
+ * @level: level of the entry, 0 for the leaf
+ *
+ * Return: the entry, or 0 if a table on the way to it does not exist.
+ */
+u64 axon_pgtable_lookup(struct axon_pgtable *pgt, u64 va, int level)
+{
+	struct axon_pt *pt = &pgt->root;
+	int l;
+
+	for (l = AXON_MMU_LEVELS - 1; l > level; l--) {
+		pt = pt->children[axon_pt_index(va, l)];
+		if (!pt)
+			return 0;
+	}
+
+	return le64_to_cpu(READ_ONCE(pt->entries[axon_pt_index(va, level)]));
+}
+
+/**
+ * axon_va_init() - set up a device virtual address allocator
+ * @mm: the allocator
+ * @start: lowest address handed out, page aligned
+ * @end: end of the range (exclusive), page aligned
+ */
+void axon_va_init(struct drm_mm *mm, u64 start, u64 end)
+{
+	drm_mm_init(mm, start, end - start);
+}
+
+/**
+ * axon_va_alloc() - allocate the address range of a buffer
+ * @mm: the allocator
+ * @node: receives the range, must be cleared
+ * @size: size of the buffer, a multiple of the page size
+ *
+ * Allocates @size bytes followed by an unmapped guard page; @node covers
+ * both. The range starts on a page boundary.
+ *
+ * Return: 0; -EINVAL for a zero or misaligned @size or one above
+ * %AXON_MAX_BO_SIZE; -ENOSPC when no range is large enough.
+ */
+int axon_va_alloc(struct drm_mm *mm, struct drm_mm_node *node, u64 size)
+{
+	if (!size || !IS_ALIGNED(size, AXON_MMU_PAGE_SIZE) ||
+	    size > AXON_MAX_BO_SIZE)
+		return -EINVAL;
+
+	return drm_mm_insert_node_generic(mm, node, size + AXON_MMU_PAGE_SIZE,
+					  AXON_MMU_PAGE_SIZE, 0,
+					  DRM_MM_INSERT_BEST);
+}
+
+static __le64 *axon_vm_pt_alloc(void *ctx, dma_addr_t *dma)
+{
+	struct axon_device *adev = ctx;
+
+	/* Zeroed, and page aligned as it is a whole page. */
+	return dma_alloc_coherent(adev->drm.dev, AXON_MMU_TABLE_SIZE, dma,
+				  GFP_KERNEL);
+}
+
+static void axon_vm_pt_free(void *ctx, __le64 *entries, dma_addr_t dma)
+{
+	struct axon_device *adev = ctx;
+
+	dma_free_coherent(adev->drm.dev, AXON_MMU_TABLE_SIZE, entries, dma);
+}
+
+static const struct axon_pt_ops axon_vm_pt_ops = {
+	.alloc = axon_vm_pt_alloc,
+	.free = axon_vm_pt_free,
+};
 
 /*
  * Invalidate the TLB of the VM's slot, if it has one, and wait until no
@@ -180,102 +416,103 @@ static void axon_vm_flush(struct axon_vm *vm)
 }
 
 /**
- * axon_vm_map() - map a buffer into a VM
+ * axon_vm_va_alloc() - allocate the address range of a buffer in a VM
  * @vm: the VM
- * @node: receives the device virtual address range, must be cleared
+ * @node: receives the range, buffer plus guard page; must be cleared
+ * @size: size of the buffer in bytes, a multiple of PAGE_SIZE
+ *
+ * Nothing is mapped: see axon_vm_map_locked().
+ *
+ * Return: 0, -ENOSPC when the address space is full, -EINVAL.
+ */
+int axon_vm_va_alloc(struct axon_vm *vm, struct drm_mm_node *node, u64 size)
+{
+	int ret;
+
+	mutex_lock(&vm->lock);
+	ret = axon_va_alloc(&vm->mm, node, size);
+	mutex_unlock(&vm->lock);
+
+	return ret;
+}
+
+/**
+ * axon_vm_unmap_locked() - unmap a range of a VM
+ * @vm: the VM, locked
+ * @va: first address, page aligned
+ * @size: bytes, a multiple of the page size
+ *
+ * Clears the page-table entries, waits for the device TLB invalidation and
+ * frees the tables that became empty, so that the pages may be freed when
+ * this returns.
+ */
+void axon_vm_unmap_locked(struct axon_vm *vm, u64 va, u64 size)
+{
+	LIST_HEAD(freed);
+
+	lockdep_assert_held(&vm->lock);
+
+	if (axon_pgtable_unmap(&vm->pgt, va, size, &freed))
+		axon_vm_flush(vm);
+	axon_pgtable_free_tables(&vm->pgt, &freed);
+}
+
+/**
+ * axon_vm_map_locked() - map the pages of a buffer into a VM
+ * @vm: the VM, locked
+ * @va: start of the buffer's range, from axon_vm_va_alloc()
  * @size: size of the buffer in bytes, a multiple of PAGE_SIZE
  * @sgt: DMA-mapped pages of the buffer
  * @read_only: map the pages without device write access
  *
- * Allocates @size bytes plus a guard page of device address space and maps
- * the pages of @sgt into it. On failure nothing is left mapped or allocated.
+ * Nothing of the range may be mapped yet. On failure nothing is left mapped.
  *
- * Return: 0 on success, -ENOSPC when the address space is full, -ENOMEM, or
- * -EINVAL when @sgt is not made of whole device pages or is too short.
+ * Return: 0 on success, -ENOMEM, or -EINVAL when @sgt is not made of whole
+ * device pages or is too short.
  */
-int axon_vm_map(struct axon_vm *vm, struct drm_mm_node *node, u64 size,
-		struct sg_table *sgt, bool read_only)
+int axon_vm_map_locked(struct axon_vm *vm, u64 va, u64 size,
+		       struct sg_table *sgt, bool read_only)
 {
-	u64 flags = AXON_PTE_VALID | AXON_PTE_READ;
+	u64 prot = AXON_PTE_READ;
 	struct scatterlist *sg;
 	u64 mapped = 0;
 	unsigned int i;
-	int ret;
+	int ret = 0;
+
+	lockdep_assert_held(&vm->lock);
 
 	if (!read_only)
-		flags |= AXON_PTE_WRITE;
-
-	mutex_lock(&vm->lock);
-
-	ret = drm_mm_insert_node_in_range(&vm->mm, node, size + PAGE_SIZE, 0, 0,
-					  AXON_VA_START, AXON_VA_END,
-					  DRM_MM_INSERT_BEST);
-	if (ret)
-		goto out_unlock;
+		prot |= AXON_PTE_WRITE;
 
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		dma_addr_t addr = sg_dma_address(sg);
-		unsigned int len = sg_dma_len(sg);
-		unsigned int off;
+		u64 len = sg_dma_len(sg);
 
 		if (!IS_ALIGNED(addr, AXON_MMU_PAGE_SIZE) ||
 		    !IS_ALIGNED(len, AXON_MMU_PAGE_SIZE)) {
 			ret = -EINVAL;
-			goto err_clear;
+			goto err_unmap;
 		}
 
-		for (off = 0; off < len && mapped < size;
-		     off += AXON_MMU_PAGE_SIZE, mapped += AXON_MMU_PAGE_SIZE) {
-			__le64 *pte = axon_vm_pte(vm, node->start + mapped, true);
-
-			if (IS_ERR(pte)) {
-				ret = PTR_ERR(pte);
-				goto err_clear;
-			}
-			WRITE_ONCE(*pte, cpu_to_le64(((addr + off) & AXON_PTE_ADDR) |
-						     flags));
-		}
-
+		len = min(len, size - mapped);
+		ret = axon_pgtable_map(&vm->pgt, va + mapped, addr, len, prot);
+		if (ret)
+			goto err_unmap;
+		mapped += len;
 		if (mapped == size)
 			break;
 	}
 
 	if (mapped != size) {
 		ret = -EINVAL;
-		goto err_clear;
+		goto err_unmap;
 	}
 
-	/*
-	 * Only entries that were not VALID became valid, and the device never
-	 * caches an invalid entry: no TLB invalidation is needed.
-	 */
-	mutex_unlock(&vm->lock);
 	return 0;
 
-err_clear:
-	axon_vm_clear(vm, node->start, mapped);
-	axon_vm_flush(vm);
-	drm_mm_remove_node(node);
-out_unlock:
-	mutex_unlock(&vm->lock);
+err_unmap:
+	axon_vm_unmap_locked(vm, va, size);
 	return ret;
-}
-
-/**
- * axon_vm_unmap() - unmap a buffer from a VM
- * @vm: the VM
- * @node: the range returned by axon_vm_map()
- *
- * Clears the page-table entries and waits for the device TLB invalidation,
- * so that the pages may be freed when this returns.
- */
-void axon_vm_unmap(struct axon_vm *vm, struct drm_mm_node *node)
-{
-	mutex_lock(&vm->lock);
-	axon_vm_clear(vm, node->start, node->size);
-	axon_vm_flush(vm);
-	drm_mm_remove_node(node);
-	mutex_unlock(&vm->lock);
 }
 
 /**
@@ -293,7 +530,7 @@ struct axon_vm *axon_vm_create(struct axon_device *adev)
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
 
-	ret = axon_pt_alloc(adev, &vm->root, AXON_MMU_LEVELS - 1);
+	ret = axon_pgtable_init(&vm->pgt, &axon_vm_pt_ops, adev);
 	if (ret) {
 		kfree(vm);
 		return ERR_PTR(ret);
@@ -302,7 +539,7 @@ struct axon_vm *axon_vm_create(struct axon_device *adev)
 	kref_init(&vm->refcount);
 	vm->adev = adev;
 	mutex_init(&vm->lock);
-	drm_mm_init(&vm->mm, AXON_VA_START, AXON_VA_END - AXON_VA_START);
+	axon_va_init(&vm->mm, AXON_VA_START, AXON_VA_END);
 	vm->as_slot = -1;
 	INIT_LIST_HEAD(&vm->as_lru_node);
 	drm_dev_get(&adev->drm);
@@ -326,10 +563,10 @@ static void axon_mmu_as_write(struct axon_device *adev, unsigned int slot,
 			      struct axon_vm *vm)
 {
 	axon_write(adev, axon_as_reg(slot, AXON_AS_PT_HI),
-		   upper_32_bits(vm->root.dma));
+		   upper_32_bits(vm->pgt.root.dma));
 	/* Latches the pair and invalidates the slot's TLB. */
 	axon_write(adev, axon_as_reg(slot, AXON_AS_PT_LO),
-		   (lower_32_bits(vm->root.dma) & AXON_AS_PT_LO_ADDR) |
+		   (lower_32_bits(vm->pgt.root.dma) & AXON_AS_PT_LO_ADDR) |
 		   AXON_AS_PT_LO_ENABLE);
 }
 
@@ -361,7 +598,7 @@ static void axon_vm_release(struct kref *kref)
 	struct axon_device *adev = vm->adev;
 
 	axon_mmu_as_release(vm);
-	axon_pt_free(adev, &vm->root, AXON_MMU_LEVELS - 1);
+	axon_pgtable_fini(&vm->pgt);
 	drm_mm_takedown(&vm->mm);
 	mutex_destroy(&vm->lock);
 	kfree(vm);

@@ -132,9 +132,27 @@ struct drm_axon_get_param {
 /**
  * struct drm_axon_bo_create - create a buffer object
  *
- * The buffer is zero-filled shmem memory, mapped into the device address space
- * of every file that holds a handle to it, at an address that may differ
- * between files. Its size is @size rounded up to the page size.
+ * The buffer is zero-filled shmem memory of @size bytes rounded up to the
+ * page size.
+ *
+ * Device address: every file that holds a handle to the buffer (from this
+ * ioctl or a PRIME import) has its own device address for it, which may
+ * differ between files. It is reserved in the file's device address space,
+ * followed by an unmapped guard page, when the file gets its first handle:
+ * @dev_addr is the calling file's. It does not change while the file holds
+ * a handle.
+ *
+ * Residency: creating the buffer allocates no memory for the device and
+ * maps nothing at @dev_addr. The buffer becomes resident in a file's
+ * address space, its pages allocated and pinned (for an imported dma-buf,
+ * its attachment mapped) and mapped at the file's device address, the
+ * first time a job of that file lists it (struct drm_axon_bo_ref,
+ * &drm_axon_submit.cmd_handle), during DRM_IOCTL_AXON_SUBMIT. It then stays
+ * resident in that file's address space until the file's last handle to
+ * it is closed and every job that listed it has finished. A device access
+ * to the address range of a buffer that no job of the file has listed yet
+ * faults with reason DRM_AXON_FAULT_NOT_PRESENT at the accessed address.
+ * CPU mappings (mmap()) are independent of residency.
  *
  * Errors: -EINVAL for a zero @size or unknown @flags, -E2BIG when @size exceeds
  * DRM_AXON_PARAM_MAX_BO_SIZE, -ENOSPC when the file's address space is full,
@@ -178,16 +196,35 @@ struct drm_axon_bo_info {
 /**
  * struct drm_axon_bo_ref - a buffer a job uses
  *
- * The job keeps the buffer (and its mapping in the file's address space)
- * alive until it has finished, and takes part in implicit synchronisation:
- * the job waits for earlier writers of every buffer it lists and, for
- * buffers marked WRITE, for earlier readers too; its fence is added to the
- * buffer's reservation object as a reader or a writer.
+ * A job lists the buffers it accesses. Listing a buffer:
+ *
+ * - makes it resident in the submitting file's address space, if it is not
+ *   yet (see struct drm_axon_bo_create): DRM_IOCTL_AXON_SUBMIT allocates or
+ *   maps its pages and writes its page-table entries before the job is
+ *   queued. It stays resident afterwards, so later jobs of the file may
+ *   access it without listing it; such a job gets neither of the two
+ *   guarantees below;
+ * - keeps the buffer, resident at the same address, until the job has
+ *   finished, even if its handle is closed in the meantime;
+ * - makes the job take part in implicit synchronisation: the job waits for
+ *   earlier writers of every buffer it lists and, for buffers marked WRITE,
+ *   for earlier readers too; its fence is added to the buffer's reservation
+ *   object as a reader or a writer.
+ *
+ * The flags only select the implicit synchronisation; what the device may
+ * do with the buffer is set at creation (DRM_AXON_BO_DEVICE_READ_ONLY).
+ * A handle may appear more than once in &drm_axon_submit.bos: the flags of
+ * its entries are merged (READ in one entry and WRITE in another is READ
+ * and WRITE). The command buffer, &drm_axon_submit.cmd_handle, is used as if
+ * listed with READ, whether it is listed or not.
  */
 struct drm_axon_bo_ref {
 	/** @handle: GEM handle */
 	__u32 handle;
-	/** @flags: DRM_AXON_BO_REF_*, at least one of READ and WRITE */
+	/**
+	 * @flags: DRM_AXON_BO_REF_*, at least one of READ and WRITE: neither,
+	 * or an unknown bit, is -EINVAL
+	 */
 	__u32 flags;
 };
 
@@ -212,27 +249,38 @@ struct drm_axon_sync {
  * the hardware's (Documentation/accel/axon/hardware.rst); the kernel does not
  * parse it, the device MMU keeps the job inside the file's buffers.
  *
+ * Buffers: the job may access the buffers in @bos and @cmd_handle, which
+ * become resident in the file's address space during this ioctl, before
+ * the job is queued (see struct drm_axon_bo_ref), and the buffers that
+ * earlier jobs of the file made resident. The device faults with
+ * DRM_AXON_FAULT_NOT_PRESENT on any other address. A call that fails may
+ * still have made some of the listed buffers resident.
+ *
  * Jobs on one queue of one file run in submission order. On success @job_id
  * is a file-unique, increasing number for DRM_IOCTL_AXON_JOB_WAIT and the
  * out-syncobj (if any) gets the job's fence, which signals with the job's
  * error (see struct drm_axon_job_wait).
  *
  * Errors: -EINVAL for a bad @queue, non-zero @flags or pads, an unknown
- * bo_ref or sync flag, a @cmd_offset or @cmd_size not 8-byte aligned, zero, or
- * outside the buffer, a stride smaller than the element, an out point without
- * an out syncobj, or an in-fence point that has no fence yet; -E2BIG for
- * @cmd_size above DRM_AXON_PARAM_MAX_CMD_SIZE, counts above
- * DRM_AXON_PARAM_MAX_SUBMIT_BOS / _SYNCS or non-zero bytes past a known
- * element; -ENOENT for an unknown buffer or syncobj handle; -EFAULT for an
- * unreadable array; -ECANCELED when the file is banned after repeated hangs;
- * -ENODEV when the device is gone; -ENOMEM.
+ * bo_ref or sync flag, a bo_ref with neither READ nor WRITE, a @cmd_offset
+ * or @cmd_size not 8-byte aligned, zero, or outside the buffer, a stride
+ * smaller than the element, an out point without an out syncobj, or an
+ * in-fence point that has no fence yet; -E2BIG for @cmd_size above
+ * DRM_AXON_PARAM_MAX_CMD_SIZE, counts above DRM_AXON_PARAM_MAX_SUBMIT_BOS /
+ * _SYNCS or non-zero bytes past a known element; -ENOENT for an unknown
+ * buffer or syncobj handle, or a listed handle closed by another thread
+ * during the call; -EFAULT for an unreadable array; -ECANCELED when the
+ * file is banned after repeated hangs; -ENODEV when the device is gone;
+ * -ENOMEM, also when a buffer cannot be made resident; -EINTR (restart with
+ * the same arguments) on a signal while making buffers resident or locking
+ * them.
  */
 struct drm_axon_submit {
 	/** @queue: in, hardware queue, below DRM_AXON_PARAM_NUM_QUEUES */
 	__u32 queue;
 	/** @flags: in, must be zero */
 	__u32 flags;
-	/** @cmd_handle: in, buffer holding the command buffer */
+	/** @cmd_handle: in, buffer holding the command buffer, used as if listed with READ */
 	__u32 cmd_handle;
 	/** @pad: must be zero */
 	__u32 pad;
@@ -242,7 +290,10 @@ struct drm_axon_submit {
 	__u64 cmd_size;
 	/** @bos: in, user pointer to an array of struct drm_axon_bo_ref */
 	__u64 bos;
-	/** @bo_count: in, entries in @bos */
+	/**
+	 * @bo_count: in, entries in @bos, at most DRM_AXON_PARAM_MAX_SUBMIT_BOS;
+	 * the implicit READ entry of @cmd_handle is not counted
+	 */
 	__u32 bo_count;
 	/** @bo_stride: in, sizeof(struct drm_axon_bo_ref) */
 	__u32 bo_stride;
