@@ -423,6 +423,32 @@ static int gated_job(struct axon_device *d, uint32_t qa, struct buf *s, struct a
 	return ret;
 }
 
+/*
+ * Make a buffer resident in its device file's address space: the kernel maps
+ * a buffer when a job first lists it, and keeps it mapped. Later jobs may
+ * then use it without listing it (and so without implicit sync on it).
+ */
+static int make_resident(struct axon_device *d, struct axon_bo *bo)
+{
+	struct axon_cmdbuf *cb = newcb(d);
+	struct axon_bo_use u = { bo, AXON_USE_READ };
+	struct axon_submit sub;
+	struct axon_job *job = NULL;
+	int ret;
+
+	axon_cmd_nop(cb);
+	memset(&sub, 0, sizeof(sub));
+	sub.cmdbuf = cb;
+	sub.bos = &u;
+	sub.bo_count = 1;
+	ret = axon_submit(d, &sub, &job);
+	if (!ret)
+		ret = axon_job_wait(job, 10 * SEC);
+	axon_job_free(job);
+	axon_cmdbuf_destroy(cb);
+	return ret;
+}
+
 /* job B copies the marker of A (s+8) to s+16 without listing s (no implicit sync) */
 static int follower(struct axon_device *d, uint32_t q, uint64_t src, struct buf *dst,
 		    struct axon_job *const *deps, unsigned int ndeps, const int *fds, unsigned int nfds,
@@ -476,7 +502,9 @@ static void test_dependency(enum dep_kind kind, const char *name)
 	if (kind == DEP_OTHER_DEVICE) {
 		int dfd;
 
-		if (axon_bo_export(s.bo, &dfd) || axon_bo_import(d2, dfd, &imp)) {
+		/* the follower reads imp unlisted: it must be resident in d2 */
+		if (axon_bo_export(s.bo, &dfd) || axon_bo_import(d2, dfd, &imp) ||
+		    make_resident(d2, imp)) {
 			tap_ok(0, "%s: share the buffer", name);
 			return;
 		}

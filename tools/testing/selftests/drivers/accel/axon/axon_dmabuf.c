@@ -141,8 +141,8 @@ TEST_F(dmb, export_to_vgem_shares_data_and_fences)
 {
 	struct axon_cmd *c = axon_cmd_alloc();
 	struct axon_bo x, y, gate, cmd1, cmd2;
-	struct drm_axon_bo_ref ref, refs[2];
-	struct axon_job_args a1 = { .queue = 0, .bos = &ref, .nbos = 1 };
+	struct drm_axon_bo_ref ref, r1[2], refs[2];
+	struct axon_job_args a1 = { .queue = 0, .bos = r1, .nbos = 2 };
 	struct axon_job_args a2 = { .queue = 0, .bos = refs, .nbos = 2 };
 	struct drm_vgem_fence_attach fa = { 0 };
 	struct drm_vgem_fence_signal fs = { 0 };
@@ -175,6 +175,8 @@ TEST_F(dmb, export_to_vgem_shares_data_and_fences)
 	}
 
 	/* a pending Axon writer is visible to vgem */
+	r1[0] = axon_ref(&x, AXON_W);
+	r1[1] = axon_ref(&gate, AXON_R);
 	axon_cmd_init(c);
 	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	axon_cmd_fill(c, x.addr, 4, 0x0f0f0f0fu);
@@ -420,8 +422,8 @@ TEST_F(dmb, dmabuf_poll_sees_job_fence)
 {
 	struct axon_cmd *c = axon_cmd_alloc();
 	struct axon_bo gate, x, cmd;
-	struct drm_axon_bo_ref ref;
-	struct axon_job_args a = { .queue = 0, .bos = &ref, .nbos = 1 };
+	struct drm_axon_bo_ref ref[2];
+	struct axon_job_args a = { .queue = 0, .bos = ref, .nbos = 2 };
 	struct pollfd pfd;
 	uint64_t id;
 	int dfd;
@@ -430,7 +432,8 @@ TEST_F(dmb, dmabuf_poll_sees_job_fence)
 	axon_bo_new(_metadata, self->d.fd, 16 * AXON_PAGE, 0, &x);
 	dfd = export_fd(_metadata, self->d.fd, x.handle);
 	ASSERT_LE(0, dfd);
-	ref = axon_ref(&x, AXON_W);
+	ref[0] = axon_ref(&x, AXON_W);
+	ref[1] = axon_ref(&gate, AXON_R);
 	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	axon_cmd_fill(c, x.addr, x.size, 0x90909090u);
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmd, &id));
@@ -470,8 +473,8 @@ TEST_F(dmb, share_between_files_implicit_sync)
 {
 	struct axon_cmd *c1 = axon_cmd_alloc(), *c2 = axon_cmd_alloc();
 	struct axon_bo gate, x, xb, y, cmd1, cmd2;
-	struct drm_axon_bo_ref r1, r2[2];
-	struct axon_job_args a1 = { .queue = 0, .bos = &r1, .nbos = 1 };
+	struct drm_axon_bo_ref r1[2], r2[2];
+	struct axon_job_args a1 = { .queue = 0, .bos = r1, .nbos = 2 };
 	struct axon_job_args a2 = { .bos = r2, .nbos = 2 };
 	struct drm_axon_job_wait w;
 	struct axon_dev b;
@@ -494,7 +497,8 @@ TEST_F(dmb, share_between_files_implicit_sync)
 	EXPECT_EQ(x.size, xb.size);
 	axon_bo_new(_metadata, b.fd, x.size, 0, &y);
 
-	r1 = axon_ref(&x, AXON_W);
+	r1[0] = axon_ref(&x, AXON_W);
+	r1[1] = axon_ref(&gate, AXON_R);
 	axon_cmd_wait(c1, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	axon_cmd_fill(c1, x.addr, x.size, 0x5a4ed000u);
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c1, &a1, &cmd1, &id1));
@@ -531,8 +535,8 @@ static void two_dev_case(struct __test_metadata *_metadata, struct axon_dev *w_d
 {
 	struct axon_cmd *cw = axon_cmd_alloc(), *cr = axon_cmd_alloc();
 	struct axon_bo gate, x, xr, y, cmdw, cmdr;
-	struct drm_axon_bo_ref rw, rr[2];
-	struct axon_job_args aw = { .queue = 0, .bos = &rw, .nbos = 1 };
+	struct drm_axon_bo_ref rw[2], rr[2];
+	struct axon_job_args aw = { .queue = 0, .bos = rw, .nbos = 2 };
 	struct axon_job_args ar = { .queue = 0, .bos = rr, .nbos = 2 };
 	struct drm_axon_job_wait w;
 	uint64_t idw, idr;
@@ -545,7 +549,8 @@ static void two_dev_case(struct __test_metadata *_metadata, struct axon_dev *w_d
 	ASSERT_LE(0, dfd);
 	axon_bo_wrap(_metadata, r_dev->fd, import_fd(_metadata, r_dev->fd, dfd), &xr);
 	axon_bo_new(_metadata, r_dev->fd, x.size, 0, &y);
-	rw = axon_ref(&x, AXON_W);
+	rw[0] = axon_ref(&x, AXON_W);
+	rw[1] = axon_ref(&gate, AXON_R);
 	axon_cmd_wait(cw, gate.addr, 1, axon_sem_timeout_us(w_dev));
 	axon_cmd_fill(cw, x.addr, x.size, pat);
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, w_dev->fd, cw, &aw, &cmdw, &idw));

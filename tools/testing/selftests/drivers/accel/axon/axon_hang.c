@@ -309,8 +309,9 @@ static bool wait_not_fatal(const struct axon_dbg *g, unsigned int ms)
 TEST_F_TIMEOUT(hang, fatal_error_running_jobs_eio_device_recovers, 120)
 {
 	struct axon_bo gate, acmd, bcmd, bgate;
-	struct axon_job_args a = { .queue = 0 };
-	struct axon_job_args ba = { .queue = self->nq > 1 ? 1 : 0 };
+	struct drm_axon_bo_ref aref, bref;
+	struct axon_job_args a = { .queue = 0, .bos = &aref, .nbos = 1 };
+	struct axon_job_args ba = { .queue = self->nq > 1 ? 1 : 0, .bos = &bref, .nbos = 1 };
 	struct drm_axon_job_wait w;
 	struct axon_cmd c;
 	struct axon_dev b, n;
@@ -320,6 +321,8 @@ TEST_F_TIMEOUT(hang, fatal_error_running_jobs_eio_device_recovers, 120)
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
 	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &bgate);
+	aref = axon_ref(&gate, AXON_R);
+	bref = axon_ref(&bgate, AXON_R);
 	axon_cmd_init(&c);
 	axon_cmd_wait(&c, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, &c, &a, &acmd, &ida));

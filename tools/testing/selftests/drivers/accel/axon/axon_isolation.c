@@ -415,8 +415,9 @@ TEST_F(iso, innocent_job_behind_fault_runs)
 {
 	struct axon_cmd *c = axon_cmd_alloc();
 	struct axon_bo acmd, gate, bcmd, bout;
-	struct drm_axon_bo_ref bref;
-	struct axon_job_args aa = { .queue = 0 }, ba = { .queue = 0, .nbos = 1 };
+	struct drm_axon_bo_ref aref, bref;
+	struct axon_job_args aa = { .queue = 0, .bos = &aref, .nbos = 1 };
+	struct axon_job_args ba = { .queue = 0, .nbos = 1 };
 	struct drm_axon_job_wait w;
 	struct axon_dev b;
 	uint64_t ida, idb, hole;
@@ -429,6 +430,7 @@ TEST_F(iso, innocent_job_behind_fault_runs)
 	known[1] = gate;
 	hole = find_hole(&self->d, known, 2, AXON_PAGE);
 	ASSERT_NE(0, hole);
+	aref = axon_ref(&gate, AXON_R);
 	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	axon_cmd_fill(c, hole, 64, 0);
 	ASSERT_EQ(0, axon_submit_in(self->d.fd, &acmd, c, &aa, &ida));
@@ -512,6 +514,9 @@ static void slot_files_case(struct __test_metadata *_metadata, FIXTURE_DATA(iso)
 		axon_bo_new(_metadata, s->d.fd, AXON_PAGE, 0, &s->gate);
 		axon_bo_new(_metadata, s->d.fd, 64 * 1024, 0, &s->data);
 		axon_bo_new(_metadata, s->d.fd, 64 * 1024, 0, &s->out);
+		/* resident before the clock of the gated jobs' WAITs starts */
+		axon_make_resident(_metadata, s->d.fd, (const struct axon_bo *[]){
+				   &s->gate, &s->data, &s->out }, 3);
 		s->pat = 0x51070000u + i;
 		if (i && s->data.addr == f[0].data.addr)
 			same_addr++;
@@ -521,9 +526,10 @@ static void slot_files_case(struct __test_metadata *_metadata, FIXTURE_DATA(iso)
 	/* every file's jobs are in flight at the same time */
 	for (i = 0; i < n; i++) {
 		struct slot_file *s = &f[i];
-		struct drm_axon_bo_ref r[2] = { axon_ref(&s->data, AXON_RW),
-						axon_ref(&s->out, AXON_RW) };
-		struct axon_job_args a = { .bos = r, .nbos = 2 };
+		struct drm_axon_bo_ref r[3] = { axon_ref(&s->data, AXON_RW),
+						axon_ref(&s->out, AXON_RW),
+						axon_ref(&s->gate, AXON_R) };
+		struct axon_job_args a = { .bos = r, .nbos = gated ? 3 : 2 };
 		struct axon_cmd c;
 
 		for (j = 0; j < 3; j++) {

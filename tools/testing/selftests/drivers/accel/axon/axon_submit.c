@@ -750,6 +750,9 @@ TEST_F(sb, signal_wait_across_queues)
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &sem);
 	axon_bo_new(_metadata, self->d.fd, 64 * 1024, 0, &data);
 	axon_bo_new(_metadata, self->d.fd, 64 * 1024, 0, &out);
+	/* resident, but not listed: the jobs are ordered by SIGNAL/WAIT only */
+	axon_make_resident(_metadata, self->d.fd,
+			   (const struct axon_bo *[]){ &sem, &data }, 2);
 	r1[0] = axon_ref(&out, AXON_W);
 	axon_cmd_wait(c1, sem.addr, 7, axon_sem_timeout_us(&self->d));
 	axon_cmd_copy(c1, data.addr, out.addr, data.size);
@@ -882,8 +885,9 @@ TEST_F(sb, timestamp_monotonic)
 
 /*
  * A gated job on queue 0 writes X; job B (queue 1) copies X to Y after
- * syncobj s1; job C (queue 0 or 2) copies Y to Z after s2. No buffers are
- * listed, so only the syncobjs order the jobs.
+ * syncobj s1; job C (queue 0 or 2) copies Y to Z after s2. The buffers are
+ * made resident first and not listed by these jobs, so only the syncobjs
+ * order them.
  */
 static void chain_case(struct __test_metadata *_metadata, FIXTURE_DATA(sb) *self, bool timeline)
 {
@@ -900,6 +904,8 @@ static void chain_case(struct __test_metadata *_metadata, FIXTURE_DATA(sb) *self
 	axon_bo_new(_metadata, self->d.fd, 256 * 1024, 0, &x);
 	axon_bo_new(_metadata, self->d.fd, 256 * 1024, 0, &y);
 	axon_bo_new(_metadata, self->d.fd, 256 * 1024, 0, &z);
+	axon_make_resident(_metadata, self->d.fd,
+			   (const struct axon_bo *[]){ &gate, &x, &y, &z }, 4);
 	if (self->nq > 2)
 		c.queue = 2;
 	if (timeline) {
@@ -987,13 +993,15 @@ TEST_F(sb, out_fence_sync_file_poll)
 	struct axon_cmd *c = axon_cmd_alloc();
 	struct axon_bo gate, cmdbo, cmdbo2;
 	uint32_t s = axon_syncobj(_metadata, self->d.fd, false);
-	struct axon_job_args a = { .queue = 0, .out_sync = s };
+	struct drm_axon_bo_ref ref;
+	struct axon_job_args a = { .queue = 0, .bos = &ref, .nbos = 1, .out_sync = s };
 	struct sync_file_info info;
 	struct pollfd pfd;
 	uint64_t id, id2;
 	int sfd = -1;
 
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
+	ref = axon_ref(&gate, AXON_R);
 	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmdbo, &id));
 	ASSERT_EQ(0, drmSyncobjExportSyncFile(self->d.fd, s, &sfd));
@@ -1052,6 +1060,9 @@ TEST_F(sb, in_fence_from_sync_file_and_transfer)
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &x);
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &y);
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &z);
+	/* resident, not listed: only the in-fences order the jobs */
+	axon_make_resident(_metadata, self->d.fd,
+			   (const struct axon_bo *[]){ &gate, &x, &y, &z }, 4);
 	axon_cmd_wait(ca, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	axon_cmd_fill(ca, x.addr, x.size, 0x12345678u);
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, ca, &a, &cmda, &ida));
@@ -1095,8 +1106,8 @@ TEST_F(sb, implicit_sync_read_after_write)
 {
 	struct axon_cmd *c1 = axon_cmd_alloc(), *c2 = axon_cmd_alloc();
 	struct axon_bo gate, x, y, cmd1, cmd2;
-	struct drm_axon_bo_ref r1[1], r2[2];
-	struct axon_job_args a1 = { .queue = 0, .bos = r1, .nbos = 1 };
+	struct drm_axon_bo_ref r1[2], r2[2];
+	struct axon_job_args a1 = { .queue = 0, .bos = r1, .nbos = 2 };
 	struct axon_job_args a2 = { .queue = self->nq > 1 ? 1 : 0, .bos = r2, .nbos = 2 };
 	struct drm_axon_job_wait w;
 	uint64_t id1, id2;
@@ -1106,6 +1117,7 @@ TEST_F(sb, implicit_sync_read_after_write)
 	axon_bo_new(_metadata, self->d.fd, 128 * 1024, 0, &x);
 	axon_bo_new(_metadata, self->d.fd, 128 * 1024, 0, &y);
 	r1[0] = axon_ref(&x, AXON_W);
+	r1[1] = axon_ref(&gate, AXON_R);
 	axon_cmd_wait(c1, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	axon_cmd_fill(c1, x.addr, x.size, 0x0badcafeu);
 	r2[0] = axon_ref(&x, AXON_R);
@@ -1135,8 +1147,8 @@ TEST_F(sb, implicit_sync_write_after_read)
 {
 	struct axon_cmd *c1 = axon_cmd_alloc(), *c2 = axon_cmd_alloc();
 	struct axon_bo gate, x, y, cmd1, cmd2;
-	struct drm_axon_bo_ref r1[2], r2[1];
-	struct axon_job_args a1 = { .queue = 0, .bos = r1, .nbos = 2 };
+	struct drm_axon_bo_ref r1[3], r2[1];
+	struct axon_job_args a1 = { .queue = 0, .bos = r1, .nbos = 3 };
 	struct axon_job_args a2 = { .queue = self->nq > 1 ? 1 : 0, .bos = r2, .nbos = 1 };
 	struct drm_axon_job_wait w;
 	uint64_t id1, id2;
@@ -1149,6 +1161,7 @@ TEST_F(sb, implicit_sync_write_after_read)
 		((uint32_t *)x.map)[i] = 0x01d01d00u;
 	r1[0] = axon_ref(&x, AXON_R);
 	r1[1] = axon_ref(&y, AXON_W);
+	r1[2] = axon_ref(&gate, AXON_R);
 	axon_cmd_wait(c1, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	axon_cmd_copy(c1, x.addr, y.addr, x.size);
 	r2[0] = axon_ref(&x, AXON_W);
@@ -1181,8 +1194,8 @@ TEST_F(sb, implicit_sync_readers_run_concurrently)
 {
 	struct axon_cmd *c1 = axon_cmd_alloc(), *c2 = axon_cmd_alloc();
 	struct axon_bo gate, x, y, cmd1, cmd2;
-	struct drm_axon_bo_ref r1[1], r2[2];
-	struct axon_job_args a1 = { .queue = 0, .bos = r1, .nbos = 1 };
+	struct drm_axon_bo_ref r1[2], r2[2];
+	struct axon_job_args a1 = { .queue = 0, .bos = r1, .nbos = 2 };
 	struct axon_job_args a2 = { .queue = 1, .bos = r2, .nbos = 2 };
 	uint64_t id1, id2;
 
@@ -1192,6 +1205,7 @@ TEST_F(sb, implicit_sync_readers_run_concurrently)
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &y);
 	axon_fill_random(x.map, x.size, 3);
 	r1[0] = axon_ref(&x, AXON_R);
+	r1[1] = axon_ref(&gate, AXON_R);
 	axon_cmd_wait(c1, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	r2[0] = axon_ref(&x, AXON_R);
 	r2[1] = axon_ref(&y, AXON_W);
@@ -1218,8 +1232,9 @@ TEST_F(sb, implicit_sync_readers_run_concurrently)
 
 /*
  * Jobs of one queue run in submission order: job i checks (once) that the
- * counter is i and sets it to i + 1. No buffers are listed, so nothing but
- * queue order orders them. All queues at once.
+ * counter is i and sets it to i + 1. The counter is made resident first
+ * and not listed, so nothing but queue order orders them. All queues at
+ * once.
  */
 TEST_F_TIMEOUT(sb, ordering_within_queue, 120)
 {
@@ -1229,6 +1244,7 @@ TEST_F_TIMEOUT(sb, ordering_within_queue, 120)
 	uint32_t q, i;
 
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &ctr);
+	axon_make_resident(_metadata, self->d.fd, (const struct axon_bo *[]){ &ctr }, 1);
 	cmds = calloc(per_q * self->nq, sizeof(*cmds));
 	ids = calloc(per_q * self->nq, sizeof(*ids));
 	ASSERT_NE(NULL, cmds);
@@ -1271,6 +1287,9 @@ TEST_F(sb, queues_independent)
 	NEED_QUEUES(2);
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &out);
+	/* resident but not listed: no implicit sync between the queues' jobs */
+	axon_make_resident(_metadata, self->d.fd,
+			   (const struct axon_bo *[]){ &gate, &out }, 2);
 	cmds = calloc(self->nq, sizeof(*cmds));
 	ids = calloc(self->nq, sizeof(*ids));
 	axon_cmd_wait(c1, gate.addr, 1, axon_sem_timeout_us(&self->d));
@@ -1321,6 +1340,8 @@ TEST_F_TIMEOUT(sb, many_jobs_in_flight, 300)
 	ASSERT_NE(NULL, ids);
 	axon_bo_new(_metadata, self->d.fd, n * 4, 0, &out);
 	axon_bo_new(_metadata, self->d.fd, n * 32, 0, &cmd);
+	/* every other job lists out: it must be resident before the first */
+	axon_make_resident(_metadata, self->d.fd, (const struct axon_bo *[]){ &out }, 1);
 	ref = axon_ref(&out, AXON_RW);
 	for (i = 0; i < n; i++) {
 		struct axon_cmd c;
@@ -1362,14 +1383,15 @@ TEST_F(sb, cmd_bo_closed_after_submit)
 {
 	struct axon_cmd *c = axon_cmd_alloc();
 	struct axon_bo gate, out, cmdbo;
-	struct drm_axon_bo_ref ref;
-	struct axon_job_args a = { .queue = 0, .nbos = 1 };
+	struct drm_axon_bo_ref ref[2];
+	struct axon_job_args a = { .queue = 0, .nbos = 2 };
 	uint64_t id;
 
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &out);
-	ref = axon_ref(&out, AXON_W);
-	a.bos = &ref;
+	ref[0] = axon_ref(&out, AXON_W);
+	ref[1] = axon_ref(&gate, AXON_R);
+	a.bos = ref;
 	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	/* enough commands that they are not all fetched before the gate opens */
 	while (c->n < 4000)
@@ -1392,14 +1414,15 @@ TEST_F(sb, data_bo_closed_after_submit)
 {
 	struct axon_cmd *c = axon_cmd_alloc();
 	struct axon_bo gate, out, cmdbo;
-	struct drm_axon_bo_ref ref;
-	struct axon_job_args a = { .queue = 0, .nbos = 1 };
+	struct drm_axon_bo_ref ref[2];
+	struct axon_job_args a = { .queue = 0, .nbos = 2 };
 	uint64_t id;
 
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
 	axon_bo_new(_metadata, self->d.fd, 4 * AXON_PAGE, 0, &out);
-	ref = axon_ref(&out, AXON_W);
-	a.bos = &ref;
+	ref[0] = axon_ref(&out, AXON_W);
+	ref[1] = axon_ref(&gate, AXON_R);
+	a.bos = ref;
 	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	axon_cmd_fill(c, out.addr, out.size, 0x5711a11eu);
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmdbo, &id));
@@ -1414,6 +1437,313 @@ TEST_F(sb, data_bo_closed_after_submit)
 	axon_bo_free(&gate);
 	axon_bo_free(&out);
 	free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Residency: a buffer is mapped once a job of the file listed it     */
+/* ------------------------------------------------------------------ */
+
+static void expect_not_present(struct __test_metadata *_metadata, int fd, uint64_t id,
+			       uint64_t addr, bool write)
+{
+	struct drm_axon_job_wait w;
+
+	ASSERT_EQ(0, axon_job_wait_rel(fd, id, AXON_WAIT_NS, &w));
+	EXPECT_EQ(-EFAULT, w.error);
+	EXPECT_EQ(AXON_HWERR_MMU_FAULT, w.hw_error);
+	EXPECT_EQ(DRM_AXON_FAULT_NOT_PRESENT, DRM_AXON_FAULT_REASON(w.fault_info))
+		TH_LOG("fault_info 0x%x", w.fault_info);
+	EXPECT_EQ(write, !!(w.fault_info & DRM_AXON_FAULT_WRITE));
+	EXPECT_EQ(addr, w.fault_addr) TH_LOG("fault at 0x%llx, buffer at 0x%llx",
+					     (unsigned long long)w.fault_addr,
+					     (unsigned long long)addr);
+}
+
+/*
+ * A created buffer has its address but nothing is mapped there until a job
+ * lists it: an unlisted access faults NOT_PRESENT at the buffer's address;
+ * listed, the same commands work.
+ */
+TEST_F(sb, never_listed_bo_faults_not_present_then_listed_works)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo x, y, cmd;
+	struct drm_axon_bo_ref ry, r[2];
+	struct axon_job_args a = { .queue = 0, .bos = &ry, .nbos = 1 };
+	uint64_t id;
+	uint32_t i;
+
+	axon_bo_new(_metadata, self->d.fd, 8 * AXON_PAGE, 0, &x);
+	axon_bo_new(_metadata, self->d.fd, 8 * AXON_PAGE, 0, &y);
+	ry = axon_ref(&y, AXON_RW);
+	/* the CPU mapping does not make it resident for the device */
+	memset(x.map, 0x3c, x.size);
+
+	/* write to x, unlisted */
+	axon_cmd_fill(c, x.addr, x.size, 0x11111111u);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmd, &id));
+	expect_not_present(_metadata, self->d.fd, id, x.addr, true);
+	axon_bo_free(&cmd);
+	EXPECT_EQ(-1, axon_find_not(x.map, 0x3c, x.size));
+
+	/* read from x, unlisted, into the listed y */
+	axon_cmd_init(c);
+	axon_cmd_copy(c, x.addr + AXON_PAGE, y.addr, AXON_PAGE);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmd, &id));
+	expect_not_present(_metadata, self->d.fd, id, x.addr + AXON_PAGE, false);
+	axon_bo_free(&cmd);
+	EXPECT_EQ(-1, axon_find_not(y.map, 0, y.size));
+
+	/* listed: the same commands work, at the same address */
+	r[0] = axon_ref(&x, AXON_RW);
+	r[1] = axon_ref(&y, AXON_RW);
+	axon_cmd_init(c);
+	axon_cmd_fill(c, x.addr, x.size, 0x11111111u);
+	axon_cmd_copy(c, x.addr + AXON_PAGE, y.addr, AXON_PAGE);
+	axon_run(_metadata, self->d.fd, 0, c, r, 2);
+	for (i = 0; i < x.size / 4; i++) {
+		ASSERT_EQ(0x11111111u, ((uint32_t *)x.map)[i]) TH_LOG("x word %u", i);
+	}
+	for (i = 0; i < AXON_PAGE / 4; i++) {
+		ASSERT_EQ(0x11111111u, ((uint32_t *)y.map)[i]) TH_LOG("y word %u", i);
+	}
+	axon_assert_works(_metadata, self->d.fd);
+	axon_bo_free(&x);
+	axon_bo_free(&y);
+	free(c);
+}
+
+/* Listed once, a buffer stays resident: later jobs need not list it. */
+TEST_F(sb, listed_once_bo_stays_usable_unlisted)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo x, y;
+	struct drm_axon_bo_ref r;
+	uint32_t q, i;
+
+	axon_bo_new(_metadata, self->d.fd, 16 * AXON_PAGE, 0, &x);
+	axon_bo_new(_metadata, self->d.fd, 16 * AXON_PAGE, 0, &y);
+	r = axon_ref(&x, AXON_W);
+	axon_cmd_fill(c, x.addr, x.size, 0x0dd0f00du);
+	axon_run(_metadata, self->d.fd, 0, c, &r, 1);
+	r = axon_ref(&y, AXON_W);
+	axon_cmd_init(c);
+	axon_cmd_fill(c, y.addr, y.size, 0);
+	axon_run(_metadata, self->d.fd, 0, c, &r, 1);
+	/* on every queue, jobs that list nothing read and write x and y */
+	for (q = 0; q < self->nq; q++) {
+		uint32_t pat = 0x7a000000u + q;
+
+		axon_cmd_init(c);
+		axon_cmd_copy(c, x.addr, y.addr, x.size);
+		axon_cmd_fill(c, x.addr, x.size, pat);
+		axon_run(_metadata, self->d.fd, q, c, NULL, 0);
+		for (i = 0; i < x.size / 4; i++) {
+			ASSERT_EQ(pat, ((uint32_t *)x.map)[i]) TH_LOG("queue %u word %u", q, i);
+			ASSERT_EQ(q ? pat - 1 : 0x0dd0f00du, ((uint32_t *)y.map)[i])
+				TH_LOG("queue %u word %u", q, i);
+		}
+	}
+	axon_bo_free(&x);
+	axon_bo_free(&y);
+	free(c);
+}
+
+/*
+ * A handle may appear several times in bos[], also the command buffer's;
+ * the flags are merged (READ in one entry and WRITE in another is RW).
+ */
+TEST_F(sb, duplicate_handles_in_bos_merged)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo x, y, cmd;
+	struct drm_axon_bo_ref r[6];
+	struct drm_axon_submit s;
+	uint32_t i;
+
+	axon_bo_new(_metadata, self->d.fd, 4 * AXON_PAGE, 0, &x);
+	axon_bo_new(_metadata, self->d.fd, 4 * AXON_PAGE, 0, &y);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &cmd);
+	axon_fill_random(y.map, y.size, 77);
+	axon_cmd_copy(c, y.addr, x.addr, y.size);
+	axon_cmd_fill(c, y.addr, AXON_PAGE, 0x9e9e9e9eu);
+	memcpy(cmd.map, c->w, axon_cmd_bytes(c));
+	r[0] = axon_ref(&x, AXON_R);
+	r[1] = axon_ref(&y, AXON_R);
+	r[2] = axon_ref(&x, AXON_W);
+	r[3] = axon_ref(&cmd, AXON_R);
+	r[4] = axon_ref(&y, AXON_W);
+	r[5] = axon_ref(&x, AXON_R);
+	axon_submit_init(&s, 0, cmd.handle, 0, axon_cmd_bytes(c), r, 6);
+	ASSERT_EQ(0, axon_submit_raw(self->d.fd, &s));
+	AXON_ASSERT_JOB_OK(self->d.fd, s.job_id);
+	EXPECT_EQ(-1, axon_memdiff((uint8_t *)x.map + AXON_PAGE,
+				   (uint8_t *)y.map + AXON_PAGE, 3 * AXON_PAGE));
+	for (i = 0; i < AXON_PAGE / 4; i++) {
+		ASSERT_EQ(0x9e9e9e9eu, ((uint32_t *)y.map)[i]) TH_LOG("word %u", i);
+	}
+	axon_bo_free(&cmd);
+	axon_bo_free(&x);
+	axon_bo_free(&y);
+	free(c);
+}
+
+#define RES_THREADS	4
+#define RES_ROUNDS	16
+
+struct res_thread {
+	int fd;
+	uint32_t queue, handle, cmd_handle;
+	uint64_t job_id;
+	int ret;
+	pthread_barrier_t *barrier;
+};
+
+static void *res_submit_thread(void *arg)
+{
+	struct res_thread *t = arg;
+	struct drm_axon_bo_ref r = { .handle = t->handle, .flags = DRM_AXON_BO_REF_WRITE };
+	struct drm_axon_submit s;
+
+	axon_submit_init(&s, t->queue, t->cmd_handle, 0, 32, &r, 1);
+	pthread_barrier_wait(t->barrier);
+	t->ret = axon_submit_raw(t->fd, &s);
+	t->job_id = s.job_id;
+	return NULL;
+}
+
+/*
+ * Several threads of one file submit, at the same time, jobs that list the
+ * same never-used buffer (each job fills its own page of it): the buffer
+ * becomes resident once and every job sees it.
+ */
+TEST_F_TIMEOUT(sb, concurrent_first_use_of_one_bo, 120)
+{
+	struct res_thread t[RES_THREADS];
+	pthread_t th[RES_THREADS];
+	pthread_barrier_t barrier;
+	struct axon_bo cmds[RES_THREADS];
+	uint32_t round, i, k;
+
+	ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, RES_THREADS));
+	for (round = 0; round < RES_ROUNDS; round++) {
+		struct axon_bo x;
+
+		axon_bo_new(_metadata, self->d.fd, RES_THREADS * AXON_PAGE, 0, &x);
+		for (i = 0; i < RES_THREADS; i++) {
+			struct axon_cmd c;
+
+			axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &cmds[i]);
+			axon_cmd_init(&c);
+			axon_cmd_fill(&c, x.addr + i * AXON_PAGE, AXON_PAGE, 0xc0c00000u + i);
+			memcpy(cmds[i].map, c.w, axon_cmd_bytes(&c));
+			t[i] = (struct res_thread){ .fd = self->d.fd, .queue = i % self->nq,
+						    .handle = x.handle,
+						    .cmd_handle = cmds[i].handle,
+						    .barrier = &barrier };
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, res_submit_thread, &t[i]));
+		}
+		for (i = 0; i < RES_THREADS; i++)
+			pthread_join(th[i], NULL);
+		for (i = 0; i < RES_THREADS; i++) {
+			ASSERT_EQ(0, t[i].ret) TH_LOG("round %u thread %u: %s", round, i,
+						      strerror(-t[i].ret));
+			AXON_ASSERT_JOB_OK(self->d.fd, t[i].job_id);
+		}
+		for (i = 0; i < RES_THREADS; i++)
+			for (k = 0; k < AXON_PAGE / 4; k++) {
+				ASSERT_EQ(0xc0c00000u + i,
+					  ((uint32_t *)x.map)[i * AXON_PAGE / 4 + k])
+					TH_LOG("round %u page %u word %u", round, i, k);
+			}
+		for (i = 0; i < RES_THREADS; i++)
+			axon_bo_free(&cmds[i]);
+		axon_bo_free(&x);
+	}
+	pthread_barrier_destroy(&barrier);
+}
+
+struct close_race {
+	int fd;
+	uint32_t handle;
+	pthread_barrier_t *barrier;
+	unsigned int delay_us;
+};
+
+static void *close_race_thread(void *arg)
+{
+	struct close_race *cr = arg;
+
+	pthread_barrier_wait(cr->barrier);
+	if (cr->delay_us)
+		usleep(cr->delay_us);
+	axon_gem_close(cr->fd, cr->handle);
+	return NULL;
+}
+
+/*
+ * SUBMIT of a job listing a never-used buffer races GEM_CLOSE of its only
+ * handle: the SUBMIT either fails with ENOENT or succeeds, and then the job
+ * finds the buffer mapped until it has finished.
+ */
+TEST_F_TIMEOUT(sb, submit_races_gem_close, 120)
+{
+	const uint32_t rounds = 64;
+	uint32_t round, ok = 0, enoent = 0;
+	pthread_barrier_t barrier;
+	struct axon_bo cmd;
+
+	ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, 2));
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &cmd);
+	for (round = 0; round < rounds; round++) {
+		struct close_race cr = { .fd = self->d.fd, .barrier = &barrier,
+					 .delay_us = round % 8 * 25 };
+		struct drm_axon_bo_ref r;
+		struct drm_axon_submit s;
+		struct axon_cmd c;
+		pthread_t th;
+		uint64_t addr;
+		void *map;
+		int ret;
+
+		ASSERT_EQ(0, axon_bo_create_raw(self->d.fd, 16 * AXON_PAGE, 0, &cr.handle,
+						&addr));
+		{
+			struct drm_axon_bo_info info;
+
+			ASSERT_EQ(0, axon_bo_info_raw(self->d.fd, cr.handle, &info));
+			map = axon_bo_mmap_raw(self->d.fd, info.mmap_offset, info.size);
+			ASSERT_NE(NULL, map);
+		}
+		axon_cmd_init(&c);
+		axon_cmd_fill(&c, addr, 16 * AXON_PAGE, 0xacce5500u + round);
+		memcpy(cmd.map, c.w, axon_cmd_bytes(&c));
+		r = (struct drm_axon_bo_ref){ .handle = cr.handle, .flags = AXON_W };
+		axon_submit_init(&s, 0, cmd.handle, 0, axon_cmd_bytes(&c), &r, 1);
+		ASSERT_EQ(0, pthread_create(&th, NULL, close_race_thread, &cr));
+		pthread_barrier_wait(&barrier);
+		ret = axon_submit_raw(self->d.fd, &s);
+		pthread_join(th, NULL);
+		if (ret) {
+			EXPECT_EQ(-ENOENT, ret) TH_LOG("round %u: %s", round, strerror(-ret));
+			enoent++;
+		} else {
+			uint32_t k;
+
+			AXON_ASSERT_JOB_OK(self->d.fd, s.job_id);
+			for (k = 0; k < 16 * AXON_PAGE / 4; k++) {
+				ASSERT_EQ(0xacce5500u + round, ((uint32_t *)map)[k])
+					TH_LOG("round %u word %u", round, k);
+			}
+			ok++;
+		}
+		/* the command buffer is rewritten next round: wait for the job */
+		munmap(map, 16 * AXON_PAGE);
+	}
+	TH_LOG("%u jobs ran, %u SUBMITs lost the race (ENOENT)", ok, enoent);
+	axon_assert_works(_metadata, self->d.fd);
+	axon_bo_free(&cmd);
+	pthread_barrier_destroy(&barrier);
 }
 
 TEST_HARNESS_MAIN

@@ -839,6 +839,35 @@ static inline int axon_job_wait_rel(int fd, uint64_t job_id, uint64_t rel_ns,
 				       (unsigned long long)__w.fault_addr); \
 } while (0)
 
+/*
+ * Make buffers resident in fd's address space: run a NOP job that lists
+ * them (READ) and wait for it. A buffer stays resident once a job of the
+ * file has listed it, so later jobs may use it without listing it, and
+ * so without implicit synchronisation on it (what tests of explicit
+ * synchronisation and of queue ordering need).
+ */
+static inline void axon_make_resident(struct __test_metadata *_metadata, int fd,
+				      const struct axon_bo *const *bos, uint32_t n)
+{
+	struct drm_axon_bo_ref refs[16];
+	struct axon_job_args a = { .queue = 0, .bos = refs, .nbos = n };
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo cmdbo;
+	uint64_t id = 0;
+	uint32_t i;
+	int ret;
+
+	ASSERT_GE(16, n);
+	for (i = 0; i < n; i++)
+		refs[i] = axon_ref(bos[i], DRM_AXON_BO_REF_READ);
+	axon_cmd_nop(c);
+	ret = axon_submit_cmd(_metadata, fd, c, &a, &cmdbo, &id);
+	free(c);
+	ASSERT_EQ(0, ret) TH_LOG("SUBMIT of the residency job: %s", strerror(-ret));
+	AXON_ASSERT_JOB_OK(fd, id);
+	axon_bo_free(&cmdbo);
+}
+
 /* Submit a command buffer on a queue with the given buffers and wait for success. */
 static inline void axon_run(struct __test_metadata *_metadata, int fd, uint32_t queue,
 			    const struct axon_cmd *c, const struct drm_axon_bo_ref *bos,

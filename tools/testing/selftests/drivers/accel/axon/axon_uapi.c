@@ -1030,6 +1030,10 @@ TEST_F(sub, bo_count_above_max_e2big)
 	free(r);
 }
 
+/*
+ * MAX_SUBMIT_BOS distinct buffers plus the command buffer, which is used as
+ * if listed (READ) and does not count toward the limit.
+ */
 TEST_F_TIMEOUT(sub, bo_count_max_works, 120)
 {
 	uint64_t max = AXON_P(&self->d, MAX_SUBMIT_BOS);
@@ -1060,7 +1064,12 @@ TEST_F(sub, bo_count_zero_works)
 {
 	struct drm_axon_submit s = self->good;
 
-	/* buffers need not be listed to be accessible: they are mapped */
+	/*
+	 * The command buffer is listed implicitly, and a buffer that a job of
+	 * the file listed once stays resident: after the good job, which lists
+	 * dst, a job listing nothing may write it.
+	 */
+	sub_run_check(_metadata, self, &self->good);
 	s.bos = 0;
 	s.bo_count = 0;
 	sub_run_check(_metadata, self, &s);
@@ -1418,6 +1427,8 @@ TEST_F_TIMEOUT(sub, job_wait_history, 300)
 	n = hist + 8;
 	ids = calloc(n, sizeof(*ids));
 	ASSERT_NE(NULL, ids);
+	/* the first good job makes dst resident for the unlisted ones below */
+	sub_run_check(_metadata, self, &self->good);
 	for (i = 0; i < n; i++) {
 		struct drm_axon_submit s = self->good;
 
@@ -1455,12 +1466,15 @@ TEST_F(sub, job_wait_timeout_etimedout)
 {
 	struct axon_cmd *c = axon_cmd_alloc();
 	struct axon_bo gate, cmdbo;
-	struct axon_job_args a = { .queue = 0 };
+	struct drm_axon_bo_ref refs[2];
+	struct axon_job_args a = { .queue = 0, .bos = refs, .nbos = 2 };
 	struct drm_axon_job_wait w;
 	uint64_t id, t0, t1;
 	int ret;
 
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
+	refs[0] = axon_ref(&gate, AXON_R);
+	refs[1] = axon_ref(&self->dst, AXON_W);
 	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	axon_cmd_fill(c, self->dst.addr, AXON_PAGE, self->pattern);
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmdbo, &id));
@@ -1514,7 +1528,8 @@ TEST_F(sub, job_wait_eintr_restart)
 	struct sigaction sa = { .sa_handler = sigusr1_nop };	/* no SA_RESTART */
 	struct axon_cmd *c = axon_cmd_alloc();
 	struct axon_bo gate, cmdbo;
-	struct axon_job_args a = { .queue = 0 };
+	struct drm_axon_bo_ref ref;
+	struct axon_job_args a = { .queue = 0, .bos = &ref, .nbos = 1 };
 	struct drm_axon_job_wait w = { 0 };
 	struct kicker k = { pthread_self(), 50 };
 	pthread_t th;
@@ -1523,6 +1538,7 @@ TEST_F(sub, job_wait_eintr_restart)
 
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
+	ref = axon_ref(&gate, AXON_R);
 	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmdbo, &id));
 	w.job_id = id;
