@@ -26,7 +26,8 @@ KSFT_DIR = $(AXON_CACHE)/linux-source/tree/tools/testing/selftests
 # Kernel to build against: Debian's 6.12 headers unless KDIR is given.
 kdir = $(if $(KDIR),$(KDIR),$(shell $(DEPS) env | sed -n 's/^AXON_KDIR=//p'))
 
-.PHONY: all modules deps qemu selftests userspace guest-bin run check shell bench clean help
+.PHONY: all modules deps qemu selftests userspace guest-bin run check shell bench clean help \
+	install-udev
 
 all: modules
 
@@ -71,6 +72,9 @@ bench: guest-bin
 
 check:
 	@python3 tools/testing/run-checks $(if $(ONLY),--only $(ONLY))
+
+install-udev:
+	install -D -m 644 tools/udev/70-axon.rules $(DESTDIR)/etc/udev/rules.d/70-axon.rules
 
 clean:
 	-$(MAKE) -C $(kdir) M=$(CURDIR) CONFIG_DRM_ACCEL_AXON=m clean
