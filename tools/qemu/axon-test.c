@@ -521,6 +521,17 @@ static void wait_status(Axon *ax, unsigned q, uint32_t st)
     }
 }
 
+/* Wait until the register at @off reads @val. */
+static void wait_reg(Axon *ax, uint32_t off, uint32_t val)
+{
+    gint64 end = g_get_monotonic_time() + TIMEOUT_US;
+
+    while (rd(ax, off) != val) {
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(20);
+    }
+}
+
 static void wait_irq(Axon *ax, uint32_t bits)
 {
     gint64 end = g_get_monotonic_time() + TIMEOUT_US;
@@ -1101,7 +1112,11 @@ static void test_timestamp(void)
     c_nop(b);
     submit(ax, 1, b, 0);
     wait_status(ax, 1, AXON_QS_BUSY);
-    g_assert_cmphex(rd(ax, AXON_DBG_HANG), ==, 0);
+    /*
+     * The bit clears when the hang takes effect, which the worker thread
+     * may do a moment after the queue shows BUSY.
+     */
+    wait_reg(ax, AXON_DBG_HANG, 0);
     qtest_clock_step(ax->qts, 5000000);
     busy1 = qrd64(ax, 1, AXON_Q_BUSY_NS_LO);
     g_assert_cmpuint(busy1, >=, busy0 + 5000000);
@@ -1410,12 +1425,20 @@ static void inject_common(bool dbg)
     c_nop(b);
     s = submit(ax, 2, b, 0);
     wait_status(ax, 2, AXON_QS_BUSY);
+    /* The bit clears when the worker starts the descriptor and hangs. */
     if (dbg) {
-        g_assert_cmphex(rd(ax, AXON_DBG_HANG), ==, 0);
+        wait_reg(ax, AXON_DBG_HANG, 0);
     } else {
-        QObject *o = qom_get(ax, "hang-queues");
-        g_assert_cmpuint(qnum_get_uint(qobject_to(QNum, o)), ==, 0);
-        qobject_unref(o);
+        gint64 end = g_get_monotonic_time() + TIMEOUT_US;
+        uint64_t v;
+
+        do {
+            QObject *o = qom_get(ax, "hang-queues");
+
+            v = qnum_get_uint(qobject_to(QNum, o));
+            qobject_unref(o);
+            g_assert_cmpint(g_get_monotonic_time(), <, end);
+        } while (v != 0);
     }
     g_usleep(20000);
     g_assert_cmpuint(qrd(ax, 2, AXON_Q_STATUS), ==, AXON_QS_BUSY);
