@@ -30,6 +30,7 @@ struct drm_vgem_fence_signal {
 	__u32 fence;
 	__u32 flags;
 };
+
 #define DRM_IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + DRM_VGEM_FENCE_ATTACH, \
 					     struct drm_vgem_fence_attach)
 #define DRM_IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + DRM_VGEM_FENCE_SIGNAL, \
@@ -93,7 +94,8 @@ FIXTURE(dmb) {
 
 FIXTURE_SETUP(dmb)
 {
-	AXON_SETUP_DEV(&self->d);
+	if (!axon_setup_dev(_metadata, &self->d))
+		return;
 	self->vgem = open_vgem();
 }
 
@@ -104,26 +106,29 @@ FIXTURE_TEARDOWN(dmb)
 	axon_dev_close(&self->d);
 }
 
-#define NEED_VGEM() do { \
-	if (self->vgem < 0) \
-		SKIP(return, "no vgem device (CONFIG_DRM_VGEM; modprobe vgem)"); \
-} while (0)
+/* Skips the test (the caller then returns false) without a vgem device. */
+static bool need_vgem(struct __test_metadata *_metadata, int vgem)
+{
+	if (vgem < 0)
+		SKIP(return false, "no vgem device (CONFIG_DRM_VGEM; modprobe vgem)");
+	return true;
+}
 
 static int export_fd(struct __test_metadata *_metadata, int fd, uint32_t handle)
 {
 	int dfd = -1;
-	int ret = drmPrimeHandleToFD(fd, handle, DRM_CLOEXEC | DRM_RDWR, &dfd);
+	int ret = axon_prime_export(fd, handle, DRM_CLOEXEC | DRM_RDWR, &dfd);
 
-	EXPECT_EQ(0, ret) TH_LOG("PRIME export: %s", strerror(errno));
+	EXPECT_EQ(0, ret) TH_LOG("PRIME export: %s", strerror(-ret));
 	return dfd;
 }
 
 static uint32_t import_fd(struct __test_metadata *_metadata, int fd, int dfd)
 {
 	uint32_t h = 0;
-	int ret = drmPrimeFDToHandle(fd, dfd, &h);
+	int ret = axon_prime_import(fd, dfd, &h);
 
-	EXPECT_EQ(0, ret) TH_LOG("PRIME import: %s", strerror(errno));
+	EXPECT_EQ(0, ret) TH_LOG("PRIME import: %s", strerror(-ret));
 	return h;
 }
 
@@ -151,7 +156,8 @@ TEST_F(dmb, export_to_vgem_shares_data_and_fences)
 	uint64_t id1, id2;
 	int dfd, vfd;
 
-	NEED_VGEM();
+	if (!need_vgem(_metadata, self->vgem))
+		return;
 	axon_bo_new(_metadata, self->d.fd, 64 * 1024 + 100, 0, &x);
 	axon_bo_new(_metadata, self->d.fd, x.size, 0, &y);
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
@@ -220,11 +226,13 @@ TEST_F(dmb, import_vgem_device_reads_and_writes)
 	struct vgem_bo v;
 	struct axon_bo y, imp;
 	struct drm_axon_bo_ref refs[2];
-	uint32_t h, h2, i;
+	uint32_t h, h2;
+	long bad;
 	uint8_t *ref;
 	int dfd;
 
-	NEED_VGEM();
+	if (!need_vgem(_metadata, self->vgem))
+		return;
 	ASSERT_EQ(0, vgem_create(self->vgem, 256 * 1024, &v));
 	v.map = vgem_mmap(self->vgem, v.handle, v.size);
 	ASSERT_NE(NULL, v.map);
@@ -252,9 +260,8 @@ TEST_F(dmb, import_vgem_device_reads_and_writes)
 	axon_cmd_fill(c, imp.addr + v.size / 2, v.size / 2, 0x77665544u);	/* and writes */
 	axon_run(_metadata, self->d.fd, 0, c, refs, 2);
 	EXPECT_EQ(-1, axon_memdiff(y.map, ref, v.size / 2));
-	for (i = 0; i < v.size / 8; i++) {
-		ASSERT_EQ(0x77665544u, ((uint32_t *)v.map)[v.size / 8 + i]) TH_LOG("word %u", i);
-	}
+	bad = axon_find_not32((uint8_t *)v.map + v.size / 2, 0x77665544u, v.size / 8);
+	ASSERT_EQ(-1, bad) TH_LOG("word %ld", bad);
 	close(dfd);
 	axon_bo_free(&y);
 	axon_gem_close(self->d.fd, h);
@@ -277,7 +284,8 @@ TEST_F(dmb, import_vgem_waits_for_foreign_fence)
 	uint64_t id;
 	int dfd, ret;
 
-	NEED_VGEM();
+	if (!need_vgem(_metadata, self->vgem))
+		return;
 	ASSERT_EQ(0, vgem_create(self->vgem, 64 * 1024, &v));
 	v.map = vgem_mmap(self->vgem, v.handle, v.size);
 	ASSERT_NE(NULL, v.map);
@@ -317,7 +325,7 @@ TEST_F(dmb, import_udmabuf_from_memfd)
 	struct udmabuf_create uc = { 0 };
 	struct axon_bo imp, y;
 	struct drm_axon_bo_ref refs[2];
-	uint32_t i;
+	long bad;
 	uint8_t *m, *ref;
 	int memfd, ufd, dfd;
 
@@ -350,9 +358,8 @@ TEST_F(dmb, import_udmabuf_from_memfd)
 	axon_cmd_fill(c, imp.addr + size / 2, size / 2, 0xfeedf00du);
 	axon_run(_metadata, self->d.fd, self->d.p[DRM_AXON_PARAM_NUM_QUEUES] - 1, c, refs, 2);
 	EXPECT_EQ(-1, axon_memdiff(y.map, ref, size / 2));
-	for (i = 0; i < size / 8; i++) {
-		ASSERT_EQ(0xfeedf00du, ((uint32_t *)(m + size / 2))[i]) TH_LOG("word %u", i);
-	}
+	bad = axon_find_not32(m + size / 2, 0xfeedf00du, size / 8);
+	ASSERT_EQ(-1, bad) TH_LOG("word %ld", bad);
 	close(dfd);
 	axon_bo_free(&y);
 	axon_gem_close(self->d.fd, imp.handle);
@@ -479,7 +486,8 @@ TEST_F(dmb, share_between_files_implicit_sync)
 	struct drm_axon_job_wait w;
 	struct axon_dev b;
 	uint64_t id1, id2;
-	uint32_t hb, self_h, i;
+	uint32_t hb, self_h;
+	long bad;
 	int dfd;
 
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
@@ -511,9 +519,8 @@ TEST_F(dmb, share_between_files_implicit_sync)
 	axon_gate_open(gate.map, 1);
 	AXON_ASSERT_JOB_OK(b.fd, id2);
 	AXON_EXPECT_JOB_OK(self->d.fd, id1);
-	for (i = 0; i < y.size / 4; i++) {
-		ASSERT_EQ(0x5a4ed000u, ((uint32_t *)y.map)[i]) TH_LOG("word %u", i);
-	}
+	bad = axon_find_not32(y.map, 0x5a4ed000u, y.size / 4);
+	ASSERT_EQ(-1, bad) TH_LOG("word %ld", bad);
 	close(dfd);
 	axon_bo_free(&cmd2);
 	axon_bo_free(&y);
@@ -540,7 +547,7 @@ static void two_dev_case(struct __test_metadata *_metadata, struct axon_dev *w_d
 	struct axon_job_args ar = { .queue = 0, .bos = rr, .nbos = 2 };
 	struct drm_axon_job_wait w;
 	uint64_t idw, idr;
-	uint32_t i;
+	long bad;
 	int dfd;
 
 	axon_bo_new(_metadata, w_dev->fd, AXON_PAGE, 0, &gate);
@@ -563,9 +570,8 @@ static void two_dev_case(struct __test_metadata *_metadata, struct axon_dev *w_d
 	axon_gate_open(gate.map, 1);
 	AXON_ASSERT_JOB_OK(r_dev->fd, idr);
 	AXON_EXPECT_JOB_OK(w_dev->fd, idw);
-	for (i = 0; i < y.size / 4; i++) {
-		ASSERT_EQ(pat, ((uint32_t *)y.map)[i]) TH_LOG("word %u", i);
-	}
+	bad = axon_find_not32(y.map, pat, y.size / 4);
+	ASSERT_EQ(-1, bad) TH_LOG("word %ld", bad);
 	close(dfd);
 	axon_bo_free(&cmdr);
 	axon_bo_free(&cmdw);

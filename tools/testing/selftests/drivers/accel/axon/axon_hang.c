@@ -28,12 +28,12 @@ FIXTURE_SETUP(hang)
 	int ret;
 
 	self->g.fd = -1;
-	AXON_SETUP_DEV(&self->d);
+	if (!axon_setup_dev(_metadata, &self->d))
+		return;
 	self->nq = (uint32_t)AXON_P(&self->d, NUM_QUEUES);
 	self->tmo_ms = AXON_P(&self->d, JOB_TIMEOUT_MS);
 	if (!(AXON_P(&self->d, FEATURES) & DRM_AXON_FEATURE_DEBUG))
-		SKIP(return, "no debug block: FEATURES lacks DRM_AXON_FEATURE_DEBUG "
-		     "(start QEMU with -device axon,debug=on)");
+		SKIP(return, "FEATURES lacks DEBUG (start QEMU with -device axon,debug=on)");
 	if (geteuid())
 		SKIP(return, "mapping BAR0 through sysfs needs root");
 	ret = axon_dbg_map(self->d.minor, &self->g, why, sizeof(why));
@@ -56,11 +56,17 @@ FIXTURE_TEARDOWN(hang)
 
 #define MARGIN_MS 3000ull
 
-#define NEED_TIMEOUT_BELOW(ms) do { \
-	if (self->tmo_ms > (ms)) \
-		SKIP(return, "JOB_TIMEOUT_MS %llu is too long for this test (load axon " \
-		     "with a shorter job timeout)", (unsigned long long)self->tmo_ms); \
-} while (0)
+/*
+ * Skips the test (the caller then returns false) when the job timeout is
+ * above ms: load axon with a shorter one.
+ */
+static bool need_timeout_below(struct __test_metadata *_metadata, uint64_t tmo_ms, uint64_t ms)
+{
+	if (tmo_ms > ms)
+		SKIP(return false, "JOB_TIMEOUT_MS %llu is too long for this test",
+		     (unsigned long long)tmo_ms);
+	return true;
+}
 
 /* Submit a small job (FILL of out) on q; returns the job id. */
 static uint64_t submit_fill(struct __test_metadata *_metadata, int fd, uint32_t q,
@@ -92,7 +98,7 @@ static bool all_words(const struct axon_bo *bo, uint32_t pat)
 }
 
 /* Hang a job of fd on q; returns its JOB_WAIT status and how long it took. */
-static void hang_one(struct __test_metadata *_metadata, FIXTURE_DATA(hang) *self, int fd,
+static void hang_one(struct __test_metadata *_metadata, FIXTURE_DATA(hang) * self, int fd,
 		     uint32_t q, struct drm_axon_job_wait *w, uint64_t *ms)
 {
 	struct axon_bo out, cmd;
@@ -122,7 +128,8 @@ TEST_F_TIMEOUT(hang, hang_reset_after_timeout_innocent_completes, 120)
 	uint32_t q;
 	int ret;
 
-	NEED_TIMEOUT_BELOW(30000);
+	if (!need_timeout_below(_metadata, self->tmo_ms, 30000))
+		return;
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &aout);
 	axon_bo_new(_metadata, b.fd, 64 * 1024, 0, &bout);
@@ -139,21 +146,21 @@ TEST_F_TIMEOUT(hang, hang_reset_after_timeout_innocent_completes, 120)
 		EXPECT_EQ(0, w.error);
 		EXPECT_TRUE(all_words(&bout, 0x1d1d1d1du));
 		/* and the hung one is still hung */
-		if (axon_now_ns() - t0 < self->tmo_ms * NSEC_PER_MSEC_ULL / 2) {
+		if (axon_now_ns() - t0 < self->tmo_ms * NSEC_PER_MSEC_ULL / 2)
 			EXPECT_EQ(-ETIMEDOUT, axon_job_wait_raw(self->d.fd, ida, 0, &w));
-		}
 		axon_bo_free(&bcmd);
 	} else {
 		TH_LOG("one queue: innocent job on another queue not tried");
 	}
 
-	ret = axon_job_wait_rel(self->d.fd, ida, (self->tmo_ms + MARGIN_MS) * NSEC_PER_MSEC_ULL, &w);
+	ret = axon_job_wait_rel(self->d.fd, ida, (self->tmo_ms + MARGIN_MS) * NSEC_PER_MSEC_ULL,
+				&w);
 	ms = (axon_now_ns() - t0) / NSEC_PER_MSEC_ULL;
 	ASSERT_EQ(0, ret) TH_LOG("hung job not reset within JOB_TIMEOUT_MS %llu + %llu ms: %s",
 				 (unsigned long long)self->tmo_ms, MARGIN_MS, strerror(-ret));
 	EXPECT_EQ(-ETIMEDOUT, w.error);
-	EXPECT_LE(self->tmo_ms * 9 / 10, ms) TH_LOG("reset after only %llu ms",
-						   (unsigned long long)ms);
+	EXPECT_LE(self->tmo_ms * 9 / 10, ms)
+		TH_LOG("reset after only %llu ms", (unsigned long long)ms);
 	TH_LOG("hung job reset after %llu ms (JOB_TIMEOUT_MS %llu)", (unsigned long long)ms,
 	       (unsigned long long)self->tmo_ms);
 	EXPECT_EQ(0, axon_dbg_rd(&self->g, AXON_DBG_HANG) & 1);
@@ -180,7 +187,8 @@ TEST_F_TIMEOUT(hang, hang_job_behind_on_same_queue, 120)
 	struct axon_dev b;
 	uint64_t ida, idb;
 
-	NEED_TIMEOUT_BELOW(30000);
+	if (!need_timeout_below(_metadata, self->tmo_ms, 30000))
+		return;
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &aout);
 	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &bout);
@@ -194,9 +202,8 @@ TEST_F_TIMEOUT(hang, hang_job_behind_on_same_queue, 120)
 				       &w));
 	TH_LOG("job behind the hang: error %d", w.error);
 	EXPECT_TRUE(w.error == 0 || w.error == -ECANCELED) TH_LOG("error %d", w.error);
-	if (!w.error) {
+	if (!w.error)
 		EXPECT_TRUE(all_words(&bout, 0x1d1d1d1du));
-	}
 	axon_assert_works_q(_metadata, b.fd, 0);
 	axon_bo_free(&acmd);
 	axon_bo_free(&bcmd);
@@ -256,7 +263,8 @@ TEST_F_TIMEOUT(hang, below_threshold_not_banned, 120)
 
 	if (thr < 2)
 		SKIP(return, "BAN_THRESHOLD is %llu: the first hang bans", (unsigned long long)thr);
-	NEED_TIMEOUT_BELOW(30000);
+	if (!need_timeout_below(_metadata, self->tmo_ms, 30000))
+		return;
 	hang_one(_metadata, self, self->d.fd, 0, &w, &ms);
 	EXPECT_EQ(-ETIMEDOUT, w.error);
 	axon_assert_works_q(_metadata, self->d.fd, 0);

@@ -16,7 +16,8 @@ FIXTURE(iso) {
 
 FIXTURE_SETUP(iso)
 {
-	AXON_SETUP_DEV(&self->d);
+	if (!axon_setup_dev(_metadata, &self->d))
+		return;
 	self->nq = (uint32_t)AXON_P(&self->d, NUM_QUEUES);
 }
 
@@ -102,14 +103,12 @@ static void expect_fault(struct __test_metadata *_metadata, const struct drm_axo
 static void expect_markers(struct __test_metadata *_metadata, const struct axon_bo *good)
 {
 	const uint32_t *p = good->map;
-	unsigned int i;
+	long bad;
 
-	for (i = 0; i < 16; i++) {
-		EXPECT_EQ(0x11111111u, p[i]) TH_LOG("command before the fault did not run");
-	}
-	for (i = 16; i < 32; i++) {
-		EXPECT_EQ(0, p[i]) TH_LOG("command after the fault ran");
-	}
+	bad = axon_find_not32(p, 0x11111111u, 16);
+	EXPECT_EQ(-1, bad) TH_LOG("command before the fault did not run (word %ld)", bad);
+	bad = axon_find_not32(p + 16, 0, 16);
+	EXPECT_EQ(-1, bad) TH_LOG("command after the fault ran (word %ld)", 16 + bad);
 }
 
 static uint32_t fault_prologue(struct axon_cmd *c, const struct axon_bo *good)
@@ -422,8 +421,12 @@ TEST_F(iso, innocent_job_behind_fault_runs)
 	struct axon_dev b;
 	uint64_t ida, idb, hole;
 	struct axon_bo known[2];
-	uint32_t i;
+	long bad;
 
+	/* file B is set up before A's job starts its WAIT at the gate */
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &bcmd);
+	axon_bo_new(_metadata, b.fd, 16 * AXON_PAGE, 0, &bout);
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &acmd);
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
 	known[0] = acmd;
@@ -435,9 +438,6 @@ TEST_F(iso, innocent_job_behind_fault_runs)
 	axon_cmd_fill(c, hole, 64, 0);
 	ASSERT_EQ(0, axon_submit_in(self->d.fd, &acmd, c, &aa, &ida));
 
-	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
-	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &bcmd);
-	axon_bo_new(_metadata, b.fd, 16 * AXON_PAGE, 0, &bout);
 	bref = axon_ref(&bout, AXON_W);
 	ba.bos = &bref;
 	axon_cmd_init(c);
@@ -449,9 +449,8 @@ TEST_F(iso, innocent_job_behind_fault_runs)
 	EXPECT_EQ(-EFAULT, w.error);
 	EXPECT_EQ(hole, w.fault_addr);
 	AXON_ASSERT_JOB_OK(b.fd, idb);
-	for (i = 0; i < bout.size / 4; i++) {
-		ASSERT_EQ(0x1a0ce27u, ((uint32_t *)bout.map)[i]) TH_LOG("word %u", i);
-	}
+	bad = axon_find_not32(bout.map, 0x1a0ce27u, bout.size / 4);
+	ASSERT_EQ(-1, bad) TH_LOG("word %ld", bad);
 	axon_assert_works(_metadata, self->d.fd);
 	axon_assert_works(_metadata, b.fd);
 	axon_dev_close(&b);
@@ -495,16 +494,46 @@ TEST_F(iso, every_queue_recovers_after_fault)
 struct slot_file {
 	struct axon_dev d;
 	struct axon_bo gate, data, out, cmd[3];
+	uint32_t cmd_bytes[3];
 	uint64_t id[3];
 	uint32_t pat;
 };
 
-static void slot_files_case(struct __test_metadata *_metadata, FIXTURE_DATA(iso) *self,
+/* Write job j of file s (job 0 held at the gate if gated) into s->cmd[j]. */
+static void slot_file_cmds(struct __test_metadata *_metadata, struct slot_file *s, uint32_t j,
+			   uint32_t wait_us)
+{
+	struct axon_cmd c;
+
+	axon_cmd_init(&c);
+	if (wait_us && j == 0)
+		axon_cmd_wait(&c, s->gate.addr, 1, wait_us);
+	switch (j) {
+	case 0:
+		axon_cmd_fill(&c, s->data.addr, s->data.size, s->pat);
+		break;
+	case 1:
+		axon_cmd_copy(&c, s->data.addr, s->out.addr, s->data.size / 2);
+		break;
+	case 2:
+		axon_cmd_eltwise(&c, AXON_ELT_INT32, AXON_ELT_ADD, 1024,
+				 s->data.addr, s->out.addr,
+				 s->out.addr + s->out.size / 2, 0);
+		break;
+	}
+	s->cmd_bytes[j] = axon_cmd_bytes(&c);
+	axon_bo_new(_metadata, s->d.fd, s->cmd_bytes[j], 0, &s->cmd[j]);
+	memcpy(s->cmd[j].map, c.w, s->cmd_bytes[j]);
+}
+
+static void slot_files_case(struct __test_metadata *_metadata, FIXTURE_DATA(iso) * self,
 			    bool gated)
 {
 	uint32_t n = (uint32_t)AXON_P(&self->d, NUM_AS_SLOTS) + 4;
+	uint32_t wait_us = gated ? axon_sem_timeout_us(&self->d) : 0;
 	struct slot_file *f = calloc(n, sizeof(*f));
 	uint32_t i, j, same_addr = 0;
+	uint64_t t0, t1;
 
 	ASSERT_NE(NULL, f);
 	for (i = 0; i < n; i++) {
@@ -514,49 +543,45 @@ static void slot_files_case(struct __test_metadata *_metadata, FIXTURE_DATA(iso)
 		axon_bo_new(_metadata, s->d.fd, AXON_PAGE, 0, &s->gate);
 		axon_bo_new(_metadata, s->d.fd, 64 * 1024, 0, &s->data);
 		axon_bo_new(_metadata, s->d.fd, 64 * 1024, 0, &s->out);
-		/* resident before the clock of the gated jobs' WAITs starts */
-		axon_make_resident(_metadata, s->d.fd, (const struct axon_bo *[]){
-				   &s->gate, &s->data, &s->out }, 3);
 		s->pat = 0x51070000u + i;
+		for (j = 0; j < 3; j++)
+			slot_file_cmds(_metadata, s, j, wait_us);
+		/*
+		 * Everything is created, written and resident before the clock
+		 * of the first gated job's WAIT starts: only the SUBMITs run
+		 * until the gates open.
+		 */
+		axon_make_resident(_metadata, s->d.fd, (const struct axon_bo *[]){
+				   &s->gate, &s->data, &s->out,
+				   &s->cmd[0], &s->cmd[1], &s->cmd[2] }, 6);
 		if (i && s->data.addr == f[0].data.addr)
 			same_addr++;
 	}
 	TH_LOG("%u files, %u with the same device addresses as the first",
 	       n, same_addr);
 	/* every file's jobs are in flight at the same time */
+	t0 = axon_now_ns();
 	for (i = 0; i < n; i++) {
 		struct slot_file *s = &f[i];
 		struct drm_axon_bo_ref r[3] = { axon_ref(&s->data, AXON_RW),
 						axon_ref(&s->out, AXON_RW),
 						axon_ref(&s->gate, AXON_R) };
-		struct axon_job_args a = { .bos = r, .nbos = gated ? 3 : 2 };
-		struct axon_cmd c;
 
 		for (j = 0; j < 3; j++) {
-			axon_cmd_init(&c);
-			if (gated && j == 0)
-				axon_cmd_wait(&c, s->gate.addr, 1, axon_sem_timeout_us(&self->d));
-			switch (j) {
-			case 0:
-				axon_cmd_fill(&c, s->data.addr, s->data.size, s->pat);
-				break;
-			case 1:
-				axon_cmd_copy(&c, s->data.addr, s->out.addr, s->data.size / 2);
-				break;
-			case 2:
-				axon_cmd_eltwise(&c, AXON_ELT_INT32, AXON_ELT_ADD, 1024,
-						 s->data.addr, s->out.addr,
-						 s->out.addr + s->out.size / 2, 0);
-				break;
-			}
-			a.queue = (i + j) % self->nq;
-			ASSERT_EQ(0, axon_submit_cmd(_metadata, s->d.fd, &c, &a, &s->cmd[j],
-						     &s->id[j])) TH_LOG("file %u job %u", i, j);
+			struct drm_axon_submit sub;
+
+			axon_submit_init(&sub, (i + j) % self->nq, s->cmd[j].handle, 0,
+					 s->cmd_bytes[j], r, gated ? 3 : 2);
+			ASSERT_EQ(0, axon_submit_raw(s->d.fd, &sub)) TH_LOG("file %u job %u", i, j);
+			s->id[j] = sub.job_id;
 		}
 	}
 	if (gated)
 		for (i = 0; i < n; i++)
 			axon_gate_open(f[n - 1 - i].gate.map, 1);
+	t1 = axon_now_ns();
+	TH_LOG("%u jobs submitted in %llu ms (gate WAIT timeout %u ms)", 3 * n,
+	       (unsigned long long)((t1 - t0) / NSEC_PER_MSEC_ULL), wait_us / 1000);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < 3; j++)
 			AXON_EXPECT_JOB_OK(f[i].d.fd, f[i].id[j]);

@@ -19,7 +19,8 @@ FIXTURE(life) {
 
 FIXTURE_SETUP(life)
 {
-	AXON_SETUP_DEV(&self->d);
+	if (!axon_setup_dev(_metadata, &self->d))
+		return;
 	self->nq = (uint32_t)AXON_P(&self->d, NUM_QUEUES);
 }
 
@@ -93,13 +94,14 @@ TEST_F_TIMEOUT(life, close_with_jobs_in_flight, 120)
 }
 
 /* A child with jobs in flight is SIGKILLed (or just exits); the device carries on. */
-static void child_dies_case(struct __test_metadata *_metadata, FIXTURE_DATA(life) *self,
+static void child_dies_case(struct __test_metadata *_metadata, FIXTURE_DATA(life) * self,
 			    bool kill_it)
 {
 	int round;
 
 	for (round = 0; round < 3; round++) {
 		int pfd[2], status;
+		bool ended_ok;
 		pid_t pid;
 		char ch;
 		uint32_t q;
@@ -129,11 +131,11 @@ static void child_dies_case(struct __test_metadata *_metadata, FIXTURE_DATA(life
 		if (kill_it)
 			kill(pid, SIGKILL);
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		if (kill_it) {
-			EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-		} else {
-			EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
-		}
+		if (kill_it)
+			ended_ok = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+		else
+			ended_ok = WIFEXITED(status) && !WEXITSTATUS(status);
+		EXPECT_TRUE(ended_ok) TH_LOG("wait status 0x%x", status);
 		for (q = 0; q < self->nq; q++)
 			axon_assert_works_q(_metadata, self->d.fd, q);
 	}
@@ -204,14 +206,14 @@ static int worker(int minor, uint32_t nq, unsigned int id, unsigned int iters)
 		if (axon_submit_raw(fd, &s))
 			return 104;
 		if (axon_job_wait_rel(fd, s.job_id, AXON_WAIT_NS, &w) || w.error) {
-			fprintf(stderr, "# worker %u iteration %u: job error %d hw_error %u\n",
-				id, it, w.error, w.hw_error);
+			fprintf(stderr, "# %s %u iteration %u: job error %d hw_error %u\n",
+				__func__, id, it, w.error, w.hw_error);
 			fails++;
 		}
 		for (i = 0; i < 64 * 1024 / 4; i++)
 			if (((uint32_t *)map[1])[i] != pat) {
-				fprintf(stderr, "# worker %u iteration %u: FILL/COPY word %u\n",
-					id, it, i);
+				fprintf(stderr, "# %s %u iteration %u: FILL/COPY word %u\n",
+					__func__, id, it, i);
 				fails++;
 				break;
 			}
@@ -219,7 +221,8 @@ static int worker(int minor, uint32_t nq, unsigned int id, unsigned int iters)
 		axon_ref_gemm_i8(m, n, k, map[0], k, (uint8_t *)map[0] + m * k, n, ref, n * 4,
 				 false);
 		if (memcmp(ref, map[2], m * n * 4)) {
-			fprintf(stderr, "# worker %u iteration %u: GEMM result wrong\n", id, it);
+			fprintf(stderr, "# %s %u iteration %u: GEMM result wrong\n",
+				__func__, id, it);
 			fails++;
 		}
 		free(ref);
@@ -249,8 +252,9 @@ TEST_F_TIMEOUT(life, many_processes_concurrently, 300)
 
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
 		EXPECT_TRUE(WIFEXITED(status)) TH_LOG("worker %u died", i);
-		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("worker %u: %d failures (>= 100: setup "
-							 "error)", i, WEXITSTATUS(status));
+		EXPECT_EQ(0, WEXITSTATUS(status))
+			TH_LOG("worker %u: %d failures (>= 100: setup error)", i,
+			       WEXITSTATUS(status));
 	}
 	axon_assert_works(_metadata, self->d.fd);
 }
@@ -381,7 +385,7 @@ TEST_F_TIMEOUT(life, module_unload_reload, 120)
 	if (geteuid())
 		SKIP(return, "unloading a module needs root");
 	if (axon_read_file("/sys/module/axon/initstate", state, sizeof(state)))
-		SKIP(return, "axon is not a loadable module (built in, or loaded under another name)");
+		SKIP(return, "axon is not a loadable module (or loaded under another name)");
 	if (system("command -v modprobe >/dev/null 2>&1"))
 		SKIP(return, "no modprobe in PATH");
 	memcpy(before, self->d.p, sizeof(before));
@@ -416,14 +420,16 @@ reload:
 		snprintf(cmd, sizeof(cmd), "insmod %s%s", getenv("AXON_MODULE"), params);
 		ret = system(cmd);
 	}
-	ASSERT_EQ(0, ret) TH_LOG("'%s' failed (set AXON_MODULE=<path of axon.ko> to insmod "
-				 "instead)", cmd);
+	ASSERT_EQ(0, ret)
+		TH_LOG("'%s' failed (set AXON_MODULE=<path of axon.ko> to insmod instead)", cmd);
 	for (i = 0; i < 200 && axon_count_devices() < devs; i++)
 		axon_sleep_ms(50);
 	ASSERT_EQ(devs, axon_count_devices());
 	ASSERT_EQ(0, axon_dev_open(&n, 0));
 	for (i = 0; i < AXON_NUM_PARAMS; i++) {
-		EXPECT_EQ(before[i], n.p[i]) TH_LOG("param %d changed across the reload", i);
+		uint64_t now = n.p[i];
+
+		EXPECT_EQ(before[i], now) TH_LOG("param %d changed across the reload", i);
 	}
 	for (q = 0; q < n.p[DRM_AXON_PARAM_NUM_QUEUES]; q++)
 		axon_assert_works_q(_metadata, n.fd, q);

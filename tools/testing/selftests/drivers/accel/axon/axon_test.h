@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -40,7 +41,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <xf86drm.h>
 #include "drm/axon_accel.h"
 
 #include "kselftest_harness.h"
@@ -58,7 +58,10 @@
 /* Generous: the guest is TCG-emulated on two shared cores. */
 #define AXON_WAIT_NS		(20 * NSEC_PER_SEC_ULL)
 
-#define AXON_ROUND_UP(x, a)	((((x) + (a) - 1) / (a)) * (a))
+static inline uint64_t axon_round_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) / a * a;
+}
 
 static inline uint64_t axon_now_ns(void)
 {
@@ -111,6 +114,18 @@ static inline long axon_find_not(const void *p, int c, size_t n)
 
 	for (i = 0; i < n; i++)
 		if (b[i] != (uint8_t)c)
+			return (long)i;
+	return -1;
+}
+
+/* Index of the first 32-bit word of p[0..n) that differs from v, or -1. */
+static inline long axon_find_not32(const void *p, uint32_t v, size_t n)
+{
+	const uint32_t *w = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (w[i] != v)
 			return (long)i;
 	return -1;
 }
@@ -421,26 +436,35 @@ static inline void axon_dev_close(struct axon_dev *d)
 }
 
 /*
- * Standard fixture setup: open the first Axon device or skip the test with
- * a reason.
+ * Standard fixture setup: open the first Axon device. Without one, marks the
+ * test skipped (with a reason) and returns false: the caller then returns.
  */
-#define AXON_SETUP_DEV(d) do { \
-	int __r = axon_dev_open((d), 0); \
-	if (__r == -ENODEV) \
-		SKIP(return, "no Axon device (/dev/accel/accel* with driver \"axon\")"); \
-	ASSERT_EQ(0, __r) TH_LOG("GET_PARAM failed on a fresh file: %s", strerror(-__r)); \
-} while (0)
+static inline bool axon_setup_dev(struct __test_metadata *_metadata, struct axon_dev *d)
+{
+	int ret = axon_dev_open(d, 0);
+
+	if (ret == -ENODEV)
+		SKIP(return false, "no Axon device (/dev/accel/accel* with driver \"axon\")");
+	ASSERT_EQ(0, ret) TH_LOG("GET_PARAM failed on a fresh file: %s", strerror(-ret));
+	return true;
+}
+
+/* The largest timeout_us of a WAIT command (hardware.rst) */
+#define AXON_WAIT_MAX_US	10000000u
 
 /*
- * How long a WAIT command may block (µs) so that the job stays well inside
- * DRM_AXON_PARAM_JOB_TIMEOUT_MS and is not reset.
+ * How long a WAIT command holding a job at a gate may block (µs): 3/4 of
+ * DRM_AXON_PARAM_JOB_TIMEOUT_MS, so that a job whose gate is never opened
+ * fails with -ETIME rather than being reset, while leaving slow (debug)
+ * kernels as much time as possible between the gated submit and the CPU
+ * opening the gate.
  */
 static inline uint32_t axon_sem_timeout_us(const struct axon_dev *d)
 {
-	uint64_t t = AXON_P(d, JOB_TIMEOUT_MS) * 1000 / 2;
+	uint64_t t = AXON_P(d, JOB_TIMEOUT_MS) * 1000 / 4 * 3;
 
-	if (t > 3000000)
-		t = 3000000;
+	if (t > AXON_WAIT_MAX_US)
+		t = AXON_WAIT_MAX_US;
 	return (uint32_t)t;
 }
 
@@ -510,7 +534,7 @@ static inline void axon_bo_new(struct __test_metadata *_metadata, int fd,
 	ret = axon_bo_info_raw(fd, bo->handle, &info);
 	ASSERT_EQ(0, ret) TH_LOG("BO_INFO: %s", strerror(-ret));
 	ASSERT_EQ(addr, info.dev_addr);
-	ASSERT_EQ(AXON_ROUND_UP(size, AXON_PAGE), info.size);
+	ASSERT_EQ(axon_round_up(size, AXON_PAGE), info.size);
 	bo->size = info.size;
 	bo->addr = info.dev_addr;
 	bo->mmap_offset = info.mmap_offset;
@@ -631,7 +655,8 @@ static inline uint32_t axon_cmd_copy(struct axon_cmd *c, uint64_t src, uint64_t 
 	return axon_cmd_raw(c, w, 4);
 }
 
-static inline uint32_t axon_cmd_fill(struct axon_cmd *c, uint64_t dst, uint64_t size, uint32_t pattern)
+static inline uint32_t axon_cmd_fill(struct axon_cmd *c, uint64_t dst, uint64_t size,
+				     uint32_t pattern)
 {
 	uint64_t w[4] = { axon_hdr(AXON_OP_FILL, 0, 4), dst, size, pattern };
 
@@ -667,14 +692,16 @@ static inline uint32_t axon_cmd_eltwise(struct axon_cmd *c, uint8_t flags, uint3
 	return axon_cmd_raw(c, w, 6);
 }
 
-static inline uint32_t axon_cmd_signal(struct axon_cmd *c, uint8_t flags, uint64_t addr, uint64_t value)
+static inline uint32_t axon_cmd_signal(struct axon_cmd *c, uint8_t flags, uint64_t addr,
+				       uint64_t value)
 {
 	uint64_t w[3] = { axon_hdr(AXON_OP_SIGNAL, flags, 3), addr, value };
 
 	return axon_cmd_raw(c, w, 3);
 }
 
-static inline uint32_t axon_cmd_wait(struct axon_cmd *c, uint64_t addr, uint64_t value, uint32_t timeout_us)
+static inline uint32_t axon_cmd_wait(struct axon_cmd *c, uint64_t addr, uint64_t value,
+				     uint32_t timeout_us)
 {
 	uint64_t w[4] = { axon_hdr(AXON_OP_WAIT, 0, 4), addr, value, timeout_us };
 
@@ -818,23 +845,25 @@ static inline int axon_job_wait_rel(int fd, uint64_t job_id, uint64_t rel_ns,
 
 /* Wait for a job and require that it completed without error. */
 #define AXON_ASSERT_JOB_OK(fd, id) do { \
+	unsigned long long __id = (id); \
 	struct drm_axon_job_wait __w; \
-	int __r = axon_job_wait_rel((fd), (id), AXON_WAIT_NS, &__w); \
-	ASSERT_EQ(0, __r) TH_LOG("JOB_WAIT(%llu): %s", (unsigned long long)(id), strerror(-__r)); \
+	int __r = axon_job_wait_rel((fd), __id, AXON_WAIT_NS, &__w); \
+	ASSERT_EQ(0, __r) TH_LOG("JOB_WAIT(%llu): %s", __id, strerror(-__r)); \
 	ASSERT_EQ(0, __w.error) TH_LOG("job %llu failed: error %d hw_error %u cmd_offset %u " \
 				       "fault_info 0x%x fault_addr 0x%llx", \
-				       (unsigned long long)(id), __w.error, __w.hw_error, \
+				       __id, __w.error, __w.hw_error, \
 				       __w.cmd_offset, __w.fault_info, \
 				       (unsigned long long)__w.fault_addr); \
 } while (0)
 
 #define AXON_EXPECT_JOB_OK(fd, id) do { \
+	unsigned long long __id = (id); \
 	struct drm_axon_job_wait __w; \
-	int __r = axon_job_wait_rel((fd), (id), AXON_WAIT_NS, &__w); \
-	EXPECT_EQ(0, __r) TH_LOG("JOB_WAIT(%llu): %s", (unsigned long long)(id), strerror(-__r)); \
+	int __r = axon_job_wait_rel((fd), __id, AXON_WAIT_NS, &__w); \
+	EXPECT_EQ(0, __r) TH_LOG("JOB_WAIT(%llu): %s", __id, strerror(-__r)); \
 	EXPECT_EQ(0, __w.error) TH_LOG("job %llu failed: error %d hw_error %u cmd_offset %u " \
 				       "fault_info 0x%x fault_addr 0x%llx", \
-				       (unsigned long long)(id), __w.error, __w.hw_error, \
+				       __id, __w.error, __w.hw_error, \
 				       __w.cmd_offset, __w.fault_info, \
 				       (unsigned long long)__w.fault_addr); \
 } while (0)
@@ -894,18 +923,15 @@ static inline void axon_assert_works_q(struct __test_metadata *_metadata, int fd
 	struct axon_bo bo;
 	struct drm_axon_bo_ref ref;
 	uint32_t pat = 0xa5000000u | (uint32_t)(axon_now_ns() & 0xffffff);
-	uint32_t *p;
-	unsigned int i;
+	long bad;
 
 	axon_bo_new(_metadata, fd, 2 * AXON_PAGE, 0, &bo);
 	ref = axon_ref(&bo, AXON_RW);
 	axon_cmd_fill(c, bo.addr, AXON_PAGE, pat);
 	axon_cmd_copy(c, bo.addr, bo.addr + AXON_PAGE, AXON_PAGE);
 	axon_run(_metadata, fd, queue, c, &ref, 1);
-	p = bo.map;
-	for (i = 0; i < 2 * AXON_PAGE / 4; i++) {
-		ASSERT_EQ(pat, p[i]) TH_LOG("word %u after FILL+COPY on queue %u", i, queue);
-	}
+	bad = axon_find_not32(bo.map, pat, 2 * AXON_PAGE / 4);
+	ASSERT_EQ(-1, bad) TH_LOG("word %ld after FILL+COPY on queue %u", bad, queue);
 	axon_bo_free(&bo);
 	free(c);
 }
@@ -919,13 +945,106 @@ static inline void axon_assert_works(struct __test_metadata *_metadata, int fd)
 /* Syncobjs                                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The DRM core's syncobj and PRIME ioctls, called directly (not through
+ * libdrm): 0 or -errno.
+ */
 static inline uint32_t axon_syncobj(struct __test_metadata *_metadata, int fd, bool signaled)
 {
-	uint32_t h = 0;
-	int ret = drmSyncobjCreate(fd, signaled ? DRM_SYNCOBJ_CREATE_SIGNALED : 0, &h);
+	struct drm_syncobj_create c = {
+		.flags = signaled ? DRM_SYNCOBJ_CREATE_SIGNALED : 0,
+	};
+	int ret = axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &c);
 
-	ASSERT_EQ(0, ret) TH_LOG("drmSyncobjCreate: %s", strerror(errno));
-	return h;
+	ASSERT_EQ(0, ret) TH_LOG("SYNCOBJ_CREATE: %s", strerror(-ret));
+	return c.handle;
+}
+
+/* The last signalled point of timeline syncobj h (0 for a binary one). */
+static inline int axon_syncobj_query(int fd, uint32_t h, uint64_t *point)
+{
+	struct drm_syncobj_timeline_array a = {
+		.handles = (uintptr_t)&h,
+		.points = (uintptr_t)point,
+		.count_handles = 1,
+	};
+
+	return axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_QUERY, &a);
+}
+
+/* Signal point of timeline syncobj h from the CPU. */
+static inline int axon_syncobj_signal_point(int fd, uint32_t h, uint64_t point)
+{
+	struct drm_syncobj_timeline_array a = {
+		.handles = (uintptr_t)&h,
+		.points = (uintptr_t)&point,
+		.count_handles = 1,
+	};
+
+	return axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, &a);
+}
+
+/* Copy the fence of src at src_point to dst at dst_point. */
+static inline int axon_syncobj_transfer(int fd, uint32_t dst, uint64_t dst_point,
+					uint32_t src, uint64_t src_point)
+{
+	struct drm_syncobj_transfer t = {
+		.src_handle = src,
+		.dst_handle = dst,
+		.src_point = src_point,
+		.dst_point = dst_point,
+	};
+
+	return axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_TRANSFER, &t);
+}
+
+/* Export the fence of binary syncobj h as a sync_file (*sfd). */
+static inline int axon_syncobj_export_sync_file(int fd, uint32_t h, int *sfd)
+{
+	struct drm_syncobj_handle a = {
+		.handle = h,
+		.flags = DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE,
+		.fd = -1,
+	};
+	int ret = axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &a);
+
+	if (!ret)
+		*sfd = a.fd;
+	return ret;
+}
+
+/* Replace the fence of binary syncobj h by the one of sync_file sfd. */
+static inline int axon_syncobj_import_sync_file(int fd, uint32_t h, int sfd)
+{
+	struct drm_syncobj_handle a = {
+		.handle = h,
+		.flags = DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE,
+		.fd = sfd,
+	};
+
+	return axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, &a);
+}
+
+/* PRIME export of a GEM handle as a dma-buf fd (*dfd). */
+static inline int axon_prime_export(int fd, uint32_t handle, uint32_t flags, int *dfd)
+{
+	struct drm_prime_handle a = { .handle = handle, .flags = flags, .fd = -1 };
+	int ret = axon_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &a);
+
+	if (!ret)
+		*dfd = a.fd;
+	return ret;
+}
+
+/* PRIME import of dma-buf fd dfd as a GEM handle (*handle). */
+static inline int axon_prime_import(int fd, int dfd, uint32_t *handle)
+{
+	struct drm_prime_handle a = { .fd = dfd };
+	int ret = axon_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &a);
+
+	if (!ret)
+		*handle = a.handle;
+	return ret;
 }
 
 static inline struct drm_axon_sync axon_sync(uint32_t handle, uint64_t point)
@@ -939,14 +1058,23 @@ static inline struct drm_axon_sync axon_sync(uint32_t handle, uint64_t point)
 static inline int axon_syncobj_wait(int fd, uint32_t h, uint64_t point, uint64_t rel_ns)
 {
 	int64_t abs = (int64_t)(axon_now_ns() + rel_ns);
-	int ret;
+	struct drm_syncobj_timeline_wait tw = {
+		.handles = (uintptr_t)&h,
+		.points = (uintptr_t)&point,
+		.timeout_nsec = abs,
+		.count_handles = 1,
+		.flags = DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL,
+	};
+	struct drm_syncobj_wait w = {
+		.handles = (uintptr_t)&h,
+		.timeout_nsec = abs,
+		.count_handles = 1,
+		.flags = DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL,
+	};
 
 	if (point)
-		ret = drmSyncobjTimelineWait(fd, &h, &point, 1, abs,
-					     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL);
-	else
-		ret = drmSyncobjWait(fd, &h, 1, abs, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL);
-	return ret ? -errno : 0;
+		return axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &tw);
+	return axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_WAIT, &w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -960,7 +1088,7 @@ static inline int axon_syncobj_wait(int fd, uint32_t h, uint64_t point, uint64_t
  */
 static inline void axon_gate_open(void *map, uint64_t value)
 {
-	__atomic_store_n((volatile uint64_t *)map, value, __ATOMIC_SEQ_CST);
+	__atomic_store_n((uint64_t *)map, value, __ATOMIC_SEQ_CST);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1066,18 +1194,22 @@ static inline void axon_ref_gemm_i8(uint32_t m, uint32_t n, uint32_t k,
 
 struct axon_dbg {
 	int fd;
-	volatile uint32_t *bar0;
+	uint32_t *bar0;
 	char bdf[64];
 };
 
+/*
+ * MMIO accesses: atomic (so single, untorn and never elided or merged by
+ * the compiler) 32-bit loads and stores.
+ */
 static inline uint32_t axon_dbg_rd(const struct axon_dbg *g, uint32_t off)
 {
-	return g->bar0[off / 4];
+	return __atomic_load_n(&g->bar0[off / 4], __ATOMIC_SEQ_CST);
 }
 
 static inline void axon_dbg_wr(const struct axon_dbg *g, uint32_t off, uint32_t v)
 {
-	g->bar0[off / 4] = v;
+	__atomic_store_n(&g->bar0[off / 4], v, __ATOMIC_RELAXED);
 	__sync_synchronize();
 }
 
@@ -1110,8 +1242,7 @@ static inline int axon_dbg_map(int minor, struct axon_dbg *g, char *why, size_t 
 	if (p == MAP_FAILED) {
 		ret = -errno;
 		snprintf(why, whylen,
-			 "mmap %s: %s (with CONFIG_IO_STRICT_DEVMEM a BAR claimed by a "
-			 "driver can only be mapped after booting with iomem=relaxed)",
+			 "mmap %s: %s (CONFIG_IO_STRICT_DEVMEM: boot with iomem=relaxed)",
 			 path, strerror(errno));
 		close(g->fd);
 		g->fd = -1;
@@ -1133,7 +1264,7 @@ static inline int axon_dbg_map(int minor, struct axon_dbg *g, char *why, size_t 
 static inline void axon_dbg_unmap(struct axon_dbg *g)
 {
 	if (g->bar0)
-		munmap((void *)g->bar0, AXON_BAR0_SIZE);
+		munmap(g->bar0, AXON_BAR0_SIZE);
 	if (g->fd >= 0)
 		close(g->fd);
 	g->bar0 = NULL;
