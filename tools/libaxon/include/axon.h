@@ -493,8 +493,9 @@ struct axon_syncobj_wait {
  * @queue: hardware queue, below num_queues
  * @cmdbuf: the commands (all of them, from offset 0); must belong to the
  *	same device and have no error
- * @bos, @bo_count: buffers the commands access; the command buffer itself
- *	is added by the library
+ * @bos, @bo_count: buffers the commands access, at most max_submit_bos; the
+ *	command buffer need not be listed (the kernel uses it as if listed with
+ *	READ) and does not count toward max_submit_bos
  * @deps, @dep_count: earlier jobs to wait for, of this or another Axon
  *	device (the fence of a job of another device is passed as a sync_file)
  * @syncobjs, @syncobj_count: external syncobjs (+points) of this device

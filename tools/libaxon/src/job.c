@@ -45,7 +45,6 @@ int axon_submit(struct axon_device *dev, const struct axon_submit *args, struct 
 	unsigned int nrefs = 0, nsyncs = 0, ntemps = 0, max_syncs;
 	struct axon_cmdbuf *cb;
 	struct axon_job *job = NULL;
-	bool cmd_listed = false;
 	int ret;
 
 	if (!dev || !args || !jobp || !args->cmdbuf)
@@ -61,14 +60,19 @@ int axon_submit(struct axon_device *dev, const struct axon_submit *args, struct 
 	    (args->syncobj_count && !args->syncobjs) ||
 	    (args->sync_file_count && !args->sync_files))
 		return -EINVAL;
-	if (dev->params.max_submit_bos && args->bo_count + 1ull > dev->params.max_submit_bos + 1ull)
+	/*
+	 * The kernel uses the command buffer as if listed with READ and keeps it
+	 * alive for the job; that implicit entry does not count toward
+	 * max_submit_bos (struct drm_axon_submit.bo_count), so it is not listed.
+	 */
+	if (dev->params.max_submit_bos && args->bo_count > dev->params.max_submit_bos)
 		return -E2BIG;
 	max_syncs = args->dep_count + args->syncobj_count + args->sync_file_count;
 	if (max_syncs < args->dep_count || (dev->params.max_submit_syncs &&
 					     max_syncs > dev->params.max_submit_syncs))
 		return -E2BIG;
 
-	refs = calloc(args->bo_count + 1, sizeof(*refs));
+	refs = calloc(args->bo_count ? args->bo_count : 1, sizeof(*refs));
 	syncs = calloc(max_syncs ? max_syncs : 1, sizeof(*syncs));
 	temps = calloc(max_syncs ? max_syncs : 1, sizeof(*temps));
 	job = calloc(1, sizeof(*job));
@@ -85,20 +89,8 @@ int axon_submit(struct axon_device *dev, const struct axon_submit *args, struct 
 			ret = -EINVAL;
 			goto out;
 		}
-		if (u->bo == cb->bo)
-			cmd_listed = true;
 		refs[nrefs].handle = u->bo->handle;
 		refs[nrefs].flags = u->flags;
-		nrefs++;
-	}
-	/* the job must keep its commands alive: list the command buffer */
-	if (!cmd_listed) {
-		if (dev->params.max_submit_bos && nrefs + 1 > dev->params.max_submit_bos) {
-			ret = -E2BIG;
-			goto out;
-		}
-		refs[nrefs].handle = cb->bo->handle;
-		refs[nrefs].flags = AXON_USE_READ;
 		nrefs++;
 	}
 

@@ -738,6 +738,72 @@ static void test_submit_args(void)
 	axon_cmdbuf_destroy(cb);
 }
 
+/*
+ * The command buffer is not counted toward max_submit_bos (the kernel uses
+ * it as if listed with READ): exactly max_submit_bos data buffers are
+ * accepted, one more is -E2BIG.
+ */
+static void test_max_submit_bos(void)
+{
+	unsigned int n = (unsigned int)P->max_submit_bos, made = 0;
+	struct axon_bo **bos = NULL;
+	struct axon_bo_use *use = NULL;
+	struct axon_cmdbuf *cb = newcb(dev0);
+	struct axon_submit s;
+	struct axon_job *job = NULL;
+	struct axon_job_status st;
+	struct buf out = { 0 };
+	int ret;
+
+	if (!n || n > 65536) {
+		tap_skip("max_submit_bos %u: no usable limit", n);
+		axon_cmdbuf_destroy(cb);
+		return;
+	}
+	bos = calloc(n, sizeof(*bos));
+	use = calloc(n + 1, sizeof(*use));
+	ret = mkbuf(dev0, 4096, 0, &out);
+	if (!tap_ok(bos && use && ret == 0, "max_submit_bos: allocate (%d)", ret))
+		goto out;
+	/* out is entry 0, then n - 1 more buffers */
+	use[0].bo = out.bo;
+	use[0].flags = AXON_USE_WRITE;
+	for (made = 1; made < n + 1; made++) {
+		ret = axon_bo_create(dev0, 4096, 0, &bos[made - 1]);
+		if (ret)
+			break;
+		use[made].bo = bos[made - 1];
+		use[made].flags = AXON_USE_READ;
+	}
+	if (!tap_ok(made == n + 1, "max_submit_bos: create %u buffers (%d)", n, ret))
+		goto out;
+	axon_cmd_fill(cb, out.va, 4096, 0x0b0c0d0eu);
+	memset(&s, 0, sizeof(s));
+	s.cmdbuf = cb;
+	s.bos = use;
+	s.bo_count = n + 1;
+	tap_ok(axon_submit(dev0, &s, &job) == -E2BIG, "max_submit_bos + 1 buffers: -E2BIG");
+	s.bo_count = n;
+	ret = axon_submit(dev0, &s, &job);
+	if (!tap_ok(ret == 0, "max_submit_bos (%u) buffers besides the command buffer: accepted (%d)",
+		    n, ret))
+		goto out;
+	ret = axon_job_wait(job, 30 * SEC);
+	if (!ret)
+		ret = axon_job_status(job, &st);
+	tap_ok(ret == 0 && st.error == 0 && ((uint32_t *)out.p)[1023] == 0x0b0c0d0eu,
+	       "max_submit_bos: the job ran (%d, error %d)", ret, ret ? 0 : st.error);
+	axon_job_free(job);
+out:
+	while (made > 1)
+		axon_bo_free(bos[--made - 1]);
+	if (out.bo)
+		rmbuf(&out);
+	free(bos);
+	free(use);
+	axon_cmdbuf_destroy(cb);
+}
+
 static void test_cmdbuf_device(void)
 {
 	struct axon_cmdbuf *cb = NULL;
@@ -881,6 +947,7 @@ int main(void)
 	test_dmabuf();
 	test_faults();
 	test_submit_args();
+	test_max_submit_bos();
 	test_cmdbuf_device();
 	test_threads();
 	axon_device_close(dev1);
