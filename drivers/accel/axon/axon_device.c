@@ -383,7 +383,14 @@ int axon_device_init(struct axon_device *adev)
 	if (ret)
 		return ret;
 
-	axon_mmu_init(adev);
+	ret = axon_mmu_init(adev);
+	if (ret)
+		return ret;
+
+	INIT_LIST_HEAD(&adev->bos);
+	ret = drmm_mutex_init(&adev->drm, &adev->bos_lock);
+	if (ret)
+		return ret;
 
 	ret = axon_job_init(adev);
 	if (ret)

@@ -64,7 +64,7 @@ struct pci_dev;
 struct axon_queue {
 	struct axon_device *adev;
 	u32 id;
-	char name[16];
+	char name[sizeof("axon-q4294967295")];
 	struct drm_gpu_scheduler sched;
 	u64 fence_context;
 	struct axon_desc *ring;
@@ -120,6 +120,13 @@ struct axon_as_slot {
  * @compl_cpu: CPU address of the completion words of all queues
  * @compl_dma: bus address of @compl_cpu
  * @hw_dead: a whole-device reset failed; every job fails with -EIO
+ * @vms_lock: protects @vms and serialises axon_mmu_unplug() against the
+ *	release of a VM
+ * @vms: every VM of the device (&axon_vm.dev_node), until it is released
+ * @bos_lock: protects @bos and serialises axon_gem_unplug() against the
+ *	release of a buffer's DMA mappings
+ * @bos: every buffer object of the device (&axon_gem_object.dev_node),
+ *	until it is freed
  */
 struct axon_device {
 	struct drm_device drm;
@@ -153,6 +160,11 @@ struct axon_device {
 	dma_addr_t compl_dma;
 
 	bool hw_dead;
+
+	struct mutex vms_lock; /* protects @vms, see @vms_lock */
+	struct list_head vms;
+	struct mutex bos_lock; /* protects @bos, see @bos_lock */
+	struct list_head bos;
 };
 
 /**

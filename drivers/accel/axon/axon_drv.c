@@ -299,6 +299,13 @@ static void axon_remove(struct pci_dev *pdev)
 	/* Waits for every ioctl, run_job and reset inside drm_dev_enter(). */
 	drm_dev_unplug(&adev->drm);
 	axon_device_fini(adev);
+
+	/*
+	 * Open files, buffers and jobs outlive the PCI device: release every
+	 * DMA mapping and coherent allocation they hold on it now.
+	 */
+	axon_mmu_unplug(adev);
+	axon_gem_unplug(adev);
 }
 
 static const struct pci_device_id axon_pci_ids[] = {

@@ -4,8 +4,10 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
@@ -51,13 +53,84 @@
  * is in the reservation object.
  */
 
+/*
+ * Give up the buffer's DMA mapping for the device: the shmem pages' sg table
+ * and the page reference it holds, or the mapped attachment of an import.
+ * The next use maps it again (only possible while the device is present).
+ */
+static void axon_gem_release_dma(struct axon_gem_object *bo)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct sg_table *sgt;
+
+	dma_resv_lock(obj->resv, NULL);
+	sgt = bo->base.sgt;
+	if (sgt) {
+		bo->base.sgt = NULL;
+		if (obj->import_attach) {
+			dma_buf_unmap_attachment(obj->import_attach, sgt,
+						 DMA_BIDIRECTIONAL);
+		} else {
+			/* As drm_gem_shmem_free() does. */
+			dma_unmap_sgtable(obj->dev->dev, sgt,
+					  DMA_BIDIRECTIONAL, 0);
+			sg_free_table(sgt);
+			kfree(sgt);
+			drm_gem_shmem_put_pages(&bo->base);
+		}
+	}
+	dma_resv_unlock(obj->resv);
+}
+
+/* The buffer is initialised: from now on axon_gem_unplug() sees it. */
+static void axon_gem_register(struct axon_gem_object *bo)
+{
+	struct axon_device *adev = to_axon_device(bo->base.base.dev);
+
+	mutex_lock(&adev->bos_lock);
+	list_add_tail(&bo->dev_node, &adev->bos);
+	mutex_unlock(&adev->bos_lock);
+}
+
 static void axon_gem_free(struct drm_gem_object *obj)
 {
+	struct axon_device *adev = to_axon_device(obj->dev);
 	struct axon_gem_object *bo = to_axon_bo(obj);
 
 	drm_WARN_ON(obj->dev, !list_empty(&bo->mappings));
+
+	/*
+	 * Unmapped under the list lock, so that a concurrent
+	 * axon_gem_unplug() never returns with the mapping still there.
+	 */
+	mutex_lock(&adev->bos_lock);
+	if (!list_empty(&bo->dev_node)) {
+		axon_gem_release_dma(bo);
+		list_del_init(&bo->dev_node);
+	}
+	mutex_unlock(&adev->bos_lock);
+
 	mutex_destroy(&bo->mappings_lock);
 	drm_gem_shmem_free(&bo->base);
+}
+
+/**
+ * axon_gem_unplug() - release the DMA mappings of every buffer of a device
+ * @adev: the device, unplugged and reset, with axon_mmu_unplug() done
+ *
+ * Buffers may outlive the PCI device (open files, dma-bufs, CPU mappings),
+ * but their mappings for it must go before the driver is unbound. The pages
+ * stay allocated for their other users. Called from the PCI remove callback
+ * after drm_dev_unplug(), so nothing maps a buffer for the device again.
+ */
+void axon_gem_unplug(struct axon_device *adev)
+{
+	struct axon_gem_object *bo;
+
+	mutex_lock(&adev->bos_lock);
+	list_for_each_entry(bo, &adev->bos, dev_node)
+		axon_gem_release_dma(bo);
+	mutex_unlock(&adev->bos_lock);
 }
 
 /*
@@ -318,6 +391,86 @@ static enum drm_gem_object_status axon_gem_status(struct drm_gem_object *obj)
 	return 0;
 }
 
+/*
+ * Like drm_gem_map_dma_buf(), but the sg table is built for the importer:
+ * its segments are no longer than the importing device supports, where
+ * drm_gem_shmem_get_sg_table() uses this device's limits.
+ */
+static struct sg_table *axon_gem_map_dma_buf(struct dma_buf_attachment *attach,
+					     enum dma_data_direction dir)
+{
+	struct drm_gem_object *obj = attach->dmabuf->priv;
+	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+	struct sg_table *sgt;
+	size_t max_seg;
+	int ret;
+
+	if (WARN_ON(dir == DMA_NONE))
+		return ERR_PTR(-EINVAL);
+
+	dma_resv_assert_held(obj->resv);
+
+	/* Pinned by drm_gem_map_attach() until the detach. */
+	if (drm_WARN_ON(obj->dev, !shmem->pages))
+		return ERR_PTR(-EINVAL);
+
+	max_seg = min_t(size_t, dma_get_max_seg_size(attach->dev),
+			dma_max_mapping_size(attach->dev));
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+
+	ret = sg_alloc_table_from_pages_segment(sgt, shmem->pages,
+						obj->size >> PAGE_SHIFT, 0,
+						obj->size, max_seg, GFP_KERNEL);
+	if (ret)
+		goto err_free;
+
+	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret)
+		goto err_free_table;
+
+	return sgt;
+
+err_free_table:
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
+/*
+ * drm_gem_prime_dmabuf_ops with axon_gem_map_dma_buf(). The release is
+ * drm_gem_dmabuf_release(), which axon_gem_prime_import() relies on. The
+ * mapping is not cached in the attachment, so that an importer that unmaps
+ * it (another Axon device being removed) really gives it up.
+ */
+static const struct dma_buf_ops axon_dmabuf_ops = {
+	.attach = drm_gem_map_attach,
+	.detach = drm_gem_map_detach,
+	.map_dma_buf = axon_gem_map_dma_buf,
+	.unmap_dma_buf = drm_gem_unmap_dma_buf,
+	.release = drm_gem_dmabuf_release,
+	.mmap = drm_gem_dmabuf_mmap,
+	.vmap = drm_gem_dmabuf_vmap,
+	.vunmap = drm_gem_dmabuf_vunmap,
+};
+
+static struct dma_buf *axon_gem_prime_export(struct drm_gem_object *obj,
+					     int flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+
+	exp_info.ops = &axon_dmabuf_ops;
+	exp_info.size = obj->size;
+	exp_info.flags = flags;
+	exp_info.priv = obj;
+	exp_info.resv = obj->resv;
+
+	return drm_gem_dmabuf_export(obj->dev, &exp_info);
+}
+
 static const struct drm_gem_object_funcs axon_gem_funcs = {
 	.free = axon_gem_free,
 	.open = axon_gem_open,
@@ -330,6 +483,7 @@ static const struct drm_gem_object_funcs axon_gem_funcs = {
 	.vunmap = drm_gem_shmem_object_vunmap,
 	.mmap = drm_gem_shmem_object_mmap,
 	.status = axon_gem_status,
+	.export = axon_gem_prime_export,
 	.vm_ops = &drm_gem_shmem_vm_ops,
 };
 
@@ -354,6 +508,8 @@ struct drm_gem_object *axon_gem_create_object(struct drm_device *dev,
 
 	mutex_init(&bo->mappings_lock);
 	INIT_LIST_HEAD(&bo->mappings);
+	/* Listed once initialised, see axon_gem_register(). */
+	INIT_LIST_HEAD(&bo->dev_node);
 	bo->base.base.funcs = &axon_gem_funcs;
 
 	return &bo->base.base;
@@ -368,8 +524,9 @@ struct drm_gem_object *axon_gem_create_object(struct drm_device *dev,
  * buffer becomes resident (axon_gem_mapping_make_resident()), and unmapped
  * by drm_gem_shmem_free() if it was. A buffer of this device comes back as
  * its own GEM object. A dma-buf released by drm_gem_dmabuf_release() is an
- * exported GEM object (its private data), as drm_gem_prime_export() makes
- * every buffer this driver exports.
+ * exported GEM object (its private data), as axon_gem_prime_export() makes
+ * every buffer this driver exports. Fails with -ENODEV once the device is
+ * removed.
  *
  * Return: the GEM object with a new reference, or an ERR_PTR.
  */
@@ -378,18 +535,25 @@ struct drm_gem_object *axon_gem_prime_import(struct drm_device *dev,
 {
 	struct dma_buf_attachment *attach;
 	struct drm_gem_object *obj;
+	int idx;
+
+	/* No attachment to a removed device. */
+	if (!drm_dev_enter(dev, &idx))
+		return ERR_PTR(-ENODEV);
 
 	if (dma_buf->ops->release == drm_gem_dmabuf_release) {
 		obj = dma_buf->priv;
 		if (obj->dev == dev) {
 			drm_gem_object_get(obj);
-			return obj;
+			goto out_exit;
 		}
 	}
 
 	attach = dma_buf_attach(dma_buf, dev->dev);
-	if (IS_ERR(attach))
-		return ERR_CAST(attach);
+	if (IS_ERR(attach)) {
+		obj = ERR_CAST(attach);
+		goto out_exit;
+	}
 
 	get_dma_buf(dma_buf);
 
@@ -397,12 +561,15 @@ struct drm_gem_object *axon_gem_prime_import(struct drm_device *dev,
 	if (IS_ERR(obj)) {
 		dma_buf_detach(dma_buf, attach);
 		dma_buf_put(dma_buf);
-		return obj;
+		goto out_exit;
 	}
 
 	obj->import_attach = attach;
 	obj->resv = dma_buf->resv;
+	axon_gem_register(to_axon_bo(obj));
 
+out_exit:
+	drm_dev_exit(idx);
 	return obj;
 }
 
@@ -440,6 +607,7 @@ int axon_ioctl_bo_create(struct drm_device *dev, void *data,
 
 	bo = to_axon_bo(&shmem->base);
 	bo->flags = args->flags;
+	axon_gem_register(bo);
 
 	/* Gives the buffer its address in the file's VM: axon_gem_open(). */
 	ret = drm_gem_handle_create(file, &shmem->base, &handle);

@@ -14,6 +14,7 @@
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_mm.h>
 
+struct axon_device;
 struct axon_vm;
 struct dma_buf;
 struct drm_device;
@@ -27,10 +28,12 @@ struct drm_file;
  *	every mapping on it
  * @mappings: the mappings of the buffer, one per VM whose file holds a
  *	handle to it
+ * @dev_node: link in &axon_device.bos
  */
 struct axon_gem_object {
 	struct drm_gem_shmem_object base;
 	u32 flags;
+	struct list_head dev_node;
 	struct mutex mappings_lock; /* protects @mappings */
 	struct list_head mappings;
 };
@@ -68,6 +71,7 @@ static inline struct axon_gem_object *to_axon_bo(struct drm_gem_object *obj)
 
 struct drm_gem_object *axon_gem_create_object(struct drm_device *dev,
 					      size_t size);
+void axon_gem_unplug(struct axon_device *adev);
 struct axon_gem_mapping *axon_gem_mapping_get(struct axon_gem_object *bo,
 					      struct axon_vm *vm);
 void axon_gem_mapping_put(struct axon_gem_mapping *mapping);

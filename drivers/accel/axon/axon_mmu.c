@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
 #include "axon_device.h"
@@ -452,6 +453,10 @@ void axon_vm_unmap_locked(struct axon_vm *vm, u64 va, u64 size)
 
 	lockdep_assert_held(&vm->lock);
 
+	/* The tables went with the device, see axon_mmu_unplug(). */
+	if (vm->dead)
+		return;
+
 	if (axon_pgtable_unmap(&vm->pgt, va, size, &freed))
 		axon_vm_flush(vm);
 	axon_pgtable_free_tables(&vm->pgt, &freed);
@@ -467,8 +472,8 @@ void axon_vm_unmap_locked(struct axon_vm *vm, u64 va, u64 size)
  *
  * Nothing of the range may be mapped yet. On failure nothing is left mapped.
  *
- * Return: 0 on success, -ENOMEM, or -EINVAL when @sgt is not made of whole
- * device pages or is too short.
+ * Return: 0 on success, -ENOMEM, -ENODEV if the device was removed, or
+ * -EINVAL when @sgt is not made of whole device pages or is too short.
  */
 int axon_vm_map_locked(struct axon_vm *vm, u64 va, u64 size,
 		       struct sg_table *sgt, bool read_only)
@@ -480,6 +485,9 @@ int axon_vm_map_locked(struct axon_vm *vm, u64 va, u64 size,
 	int ret = 0;
 
 	lockdep_assert_held(&vm->lock);
+
+	if (vm->dead)
+		return -ENODEV;
 
 	if (!read_only)
 		prot |= AXON_PTE_WRITE;
@@ -544,6 +552,14 @@ struct axon_vm *axon_vm_create(struct axon_device *adev)
 	INIT_LIST_HEAD(&vm->as_lru_node);
 	drm_dev_get(&adev->drm);
 
+	/*
+	 * Called inside drm_dev_enter() only, so axon_mmu_unplug(), which
+	 * runs after drm_dev_unplug(), finds every VM of the device.
+	 */
+	mutex_lock(&adev->vms_lock);
+	list_add_tail(&vm->dev_node, &adev->vms);
+	mutex_unlock(&adev->vms_lock);
+
 	return vm;
 }
 
@@ -598,7 +614,14 @@ static void axon_vm_release(struct kref *kref)
 	struct axon_device *adev = vm->adev;
 
 	axon_mmu_as_release(vm);
-	axon_pgtable_fini(&vm->pgt);
+
+	mutex_lock(&adev->vms_lock);
+	list_del(&vm->dev_node);
+	mutex_unlock(&adev->vms_lock);
+	/* axon_mmu_unplug() is done with the VM, if it saw it. */
+	if (!vm->dead)
+		axon_pgtable_fini(&vm->pgt);
+
 	drm_mm_takedown(&vm->mm);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
@@ -619,13 +642,44 @@ void axon_vm_put(struct axon_vm *vm)
 }
 
 /**
- * axon_mmu_init() - initialise the AS slot manager
+ * axon_mmu_init() - initialise the AS slot manager and the list of VMs
  * @adev: the device
+ *
+ * Return: 0 or a negative errno.
  */
-void axon_mmu_init(struct axon_device *adev)
+int axon_mmu_init(struct axon_device *adev)
 {
 	spin_lock_init(&adev->as_lock);
 	INIT_LIST_HEAD(&adev->as_lru);
+	INIT_LIST_HEAD(&adev->vms);
+
+	return drmm_mutex_init(&adev->drm, &adev->vms_lock);
+}
+
+/**
+ * axon_mmu_unplug() - free the page tables of every VM of a removed device
+ * @adev: the device, unplugged and reset: it does no DMA any more
+ *
+ * The page tables are coherent DMA memory of the PCI device and must be
+ * freed before the driver is unbound from it, but files, buffers and jobs
+ * may hold their VMs long after that. Every VM is marked dead: its tables
+ * are freed now, later unmaps do nothing and maps fail. Called from the PCI
+ * remove callback after drm_dev_unplug(), so no VM is created any more.
+ */
+void axon_mmu_unplug(struct axon_device *adev)
+{
+	struct axon_vm *vm;
+
+	mutex_lock(&adev->vms_lock);
+	list_for_each_entry(vm, &adev->vms, dev_node) {
+		mutex_lock(&vm->lock);
+		if (!vm->dead) {
+			vm->dead = true;
+			axon_pgtable_fini(&vm->pgt);
+		}
+		mutex_unlock(&vm->lock);
+	}
+	mutex_unlock(&adev->vms_lock);
 }
 
 /**

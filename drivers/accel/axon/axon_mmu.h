@@ -85,6 +85,9 @@ int axon_va_alloc(struct drm_mm *mm, struct drm_mm_node *node, u64 size);
  *	while it is non-zero; protected by &axon_device.as_lock
  * @as_lru_node: link in &axon_device.as_lru while bound; protected by
  *	&axon_device.as_lock
+ * @dev_node: link in &axon_device.vms
+ * @dead: the device was removed and @pgt freed; nothing is mapped or
+ *	unmapped any more; protected by @lock
  */
 struct axon_vm {
 	struct kref refcount;
@@ -97,9 +100,13 @@ struct axon_vm {
 	int as_slot;
 	u32 as_active;
 	struct list_head as_lru_node;
+
+	struct list_head dev_node;
+	bool dead;
 };
 
-void axon_mmu_init(struct axon_device *adev);
+int axon_mmu_init(struct axon_device *adev);
+void axon_mmu_unplug(struct axon_device *adev);
 void axon_mmu_hw_restore(struct axon_device *adev);
 int axon_mmu_as_get(struct axon_vm *vm);
 void axon_mmu_as_put(struct axon_vm *vm);
