@@ -587,8 +587,14 @@ static void axon_job_free(struct drm_sched_job *sched_job)
 	entry = &priv->history[job->status.id % AXON_JOB_HISTORY];
 
 	spin_lock(&priv->history_lock);
-	*entry = job->status;
-	entry->error = job->done_fence->error;
+	/*
+	 * Jobs on different queues finish out of order: never let an older
+	 * job overwrite the slot of a newer one.
+	 */
+	if (entry->id < job->status.id) {
+		*entry = job->status;
+		entry->error = job->done_fence->error;
+	}
 	xa_erase(&priv->jobs, job->status.id);
 	spin_unlock(&priv->history_lock);
 
@@ -1016,7 +1022,8 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 		mutex_unlock(&adev->submit_lock);
 		goto out_exec;
 	}
-	priv->next_job_id++;
+	/* Read locklessly by JOB_WAIT to tell old ids from recent ones. */
+	WRITE_ONCE(priv->next_job_id, job_id + 1);
 
 	/* Nothing may fail from here on. */
 	drm_sched_job_arm(&job->base);
@@ -1101,7 +1108,14 @@ int axon_ioctl_job_wait(struct drm_device *dev, void *data,
 	job = xa_load(&priv->jobs, args->job_id);
 	if (job) {
 		kref_get(&job->refcount);
-	} else if (args->job_id && entry->id == args->job_id) {
+	} else if (args->job_id &&
+		   args->job_id + AXON_JOB_HISTORY >= READ_ONCE(priv->next_job_id) &&
+		   entry->id == args->job_id) {
+		/*
+		 * A finished job is remembered while it is one of the file's
+		 * last AXON_JOB_HISTORY submissions: the answer depends on the
+		 * ids only, not on when the newer jobs were freed.
+		 */
 		status = *entry;
 		found = true;
 	}

@@ -92,8 +92,8 @@ enum drm_axon_param {
 	/** @DRM_AXON_PARAM_MAX_SUBMIT_SYNCS: most entries of drm_axon_submit.in_syncs */
 	DRM_AXON_PARAM_MAX_SUBMIT_SYNCS = 14,
 	/**
-	 * @DRM_AXON_PARAM_JOB_HISTORY: how many finished jobs of a file
-	 * DRM_IOCTL_AXON_JOB_WAIT remembers
+	 * @DRM_AXON_PARAM_JOB_HISTORY: DRM_IOCTL_AXON_JOB_WAIT reports a
+	 * finished job while it is one of the file's last this many jobs
 	 */
 	DRM_AXON_PARAM_JOB_HISTORY = 15,
 	/** @DRM_AXON_PARAM_TIMESTAMP_HZ: frequency of the device timestamp */
@@ -341,8 +341,11 @@ struct drm_axon_submit {
  *   reset or because its file is banned;
  * - -ENODEV: the device was removed.
  *
- * The kernel remembers the status of the last DRM_AXON_PARAM_JOB_HISTORY
- * finished jobs of a file.
+ * A job that has not finished can always be waited for. A finished job's
+ * status is remembered while it is one of the last
+ * DRM_AXON_PARAM_JOB_HISTORY jobs the file submitted: job N is forgotten
+ * once the file has submitted job N + DRM_AXON_PARAM_JOB_HISTORY, whatever
+ * the order the jobs finish in.
  *
  * Errors of the ioctl itself: -EINVAL for non-zero @flags or @pad, -ENOENT
  * for a @job_id never returned by this file or older than the history,
