@@ -493,60 +493,49 @@ static void elt_case(struct __test_metadata *_metadata, FIXTURE_DATA(sb) * self,
 
 static const uint32_t elt_counts[] = { 1, 7, 1000, 65537 };
 
-TEST_F(sb, eltwise_add_fp32)
+/* One operation at every count of elt_counts. */
+static void elt_counts_case(struct __test_metadata *_metadata, FIXTURE_DATA(sb) * self,
+			    uint32_t op, bool i32)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(elt_counts); i++)
-		elt_case(_metadata, self, AXON_ELT_ADD, false, elt_counts[i], false);
+		elt_case(_metadata, self, op, i32, elt_counts[i], false);
+}
+
+TEST_F(sb, eltwise_add_fp32)
+{
+	elt_counts_case(_metadata, self, AXON_ELT_ADD, false);
 }
 
 TEST_F(sb, eltwise_mul_fp32)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(elt_counts); i++)
-		elt_case(_metadata, self, AXON_ELT_MUL, false, elt_counts[i], false);
+	elt_counts_case(_metadata, self, AXON_ELT_MUL, false);
 }
 
 TEST_F(sb, eltwise_relu_fp32)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(elt_counts); i++)
-		elt_case(_metadata, self, AXON_ELT_RELU, false, elt_counts[i], false);
+	elt_counts_case(_metadata, self, AXON_ELT_RELU, false);
 }
 
 TEST_F(sb, eltwise_add_int32)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(elt_counts); i++)
-		elt_case(_metadata, self, AXON_ELT_ADD, true, elt_counts[i], false);
+	elt_counts_case(_metadata, self, AXON_ELT_ADD, true);
 }
 
 TEST_F(sb, eltwise_mul_int32)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(elt_counts); i++)
-		elt_case(_metadata, self, AXON_ELT_MUL, true, elt_counts[i], false);
+	elt_counts_case(_metadata, self, AXON_ELT_MUL, true);
 }
 
 TEST_F(sb, eltwise_relu_int32)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(elt_counts); i++)
-		elt_case(_metadata, self, AXON_ELT_RELU, true, elt_counts[i], false);
+	elt_counts_case(_metadata, self, AXON_ELT_RELU, true);
 }
 
 TEST_F(sb, eltwise_cvt)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(elt_counts); i++)
-		elt_case(_metadata, self, AXON_ELT_CVT, false, elt_counts[i], false);
+	elt_counts_case(_metadata, self, AXON_ELT_CVT, false);
 }
 
 TEST_F(sb, eltwise_in_place)
