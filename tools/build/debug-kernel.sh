@@ -65,8 +65,10 @@ git -C "$src" am --abort >/dev/null 2>&1 || true
 git -C "$src" reset -q --hard base
 git -C "$src" clean -fdqx -- drivers/accel include/uapi/drm Documentation/accel \
 	tools/testing/selftests/drivers/accel
-for f in drivers/accel/Kconfig drivers/accel/Makefile Documentation/accel/index.rst \
-	 MAINTAINERS tools/testing/selftests/Makefile; do
+# The files of the pristine tree the series edits, from the patches
+# themselves (a later patch may also edit a file an earlier one added).
+for f in $(sed -n 's|^--- a/||p' "$patches"/00[0-9][1-9]-*.patch | sort -u); do
+	[ -e "$pristine/$f" ] || continue
 	cp --remove-destination "$pristine/$f" "$src/$f"
 done
 log "applying the series with git am"
