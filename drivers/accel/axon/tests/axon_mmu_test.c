@@ -75,15 +75,23 @@ static int axon_mmu_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	KUNIT_ASSERT_EQ(test, 0, axon_pgtable_init(&t->pgt, &axon_test_pt_ops,
 						   &t->backend));
-	KUNIT_ASSERT_EQ(test, 1u, live_tables(t));
+	/* from here on .exit has a page table to free */
 	test->priv = t;
+	KUNIT_ASSERT_EQ(test, 1u, live_tables(t));
 	return 0;
 }
 
+/*
+ * KUnit runs .exit even when .init failed (an allocation failing under
+ * fault injection, say): test->priv is set only once there is something
+ * to free.
+ */
 static void axon_mmu_test_exit(struct kunit *test)
 {
 	struct axon_mmu_test *t = test->priv;
 
+	if (!t)
+		return;
 	axon_pgtable_fini(&t->pgt);
 	KUNIT_EXPECT_EQ(test, 0u, live_tables(t));
 }
@@ -332,19 +340,22 @@ static void axon_pt_init_enomem(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0u, backend.allocs);
 }
 
-/* Tearing down a page table frees every table, mapped or not. */
+/*
+ * Tearing down a page table frees every table, mapped or not. The table is
+ * the fixture's, so that .exit frees it if an assertion ends the case early
+ * (a second axon_pgtable_fini() does nothing).
+ */
 static void axon_pt_fini_frees_all(struct kunit *test)
 {
-	struct axon_test_pt backend = {};
-	struct axon_pgtable pgt;
+	struct axon_mmu_test *t = test->priv;
 
-	KUNIT_ASSERT_EQ(test, 0, axon_pgtable_init(&pgt, &axon_test_pt_ops, &backend));
-	KUNIT_ASSERT_EQ(test, 0, axon_pgtable_map(&pgt, SZ_1M, 0, SZ_4M, AXON_PTE_READ));
-	KUNIT_ASSERT_EQ(test, 0, axon_pgtable_map(&pgt, 0x7f0000000000ull, 0, SZ_4K,
+	KUNIT_ASSERT_EQ(test, 0, axon_pgtable_map(&t->pgt, SZ_1M, 0, SZ_4M,
 						  AXON_PTE_READ));
-	KUNIT_EXPECT_EQ(test, 1u + 2 + 3 + 3, backend.allocs);
-	axon_pgtable_fini(&pgt);
-	KUNIT_EXPECT_EQ(test, backend.allocs, backend.frees);
+	KUNIT_ASSERT_EQ(test, 0, axon_pgtable_map(&t->pgt, 0x7f0000000000ull, 0,
+						  SZ_4K, AXON_PTE_READ));
+	KUNIT_EXPECT_EQ(test, 1u + 2 + 3 + 3, t->backend.allocs);
+	axon_pgtable_fini(&t->pgt);
+	KUNIT_EXPECT_EQ(test, t->backend.allocs, t->backend.frees);
 }
 
 static struct kunit_case axon_pgtable_cases[] = {
@@ -387,6 +398,8 @@ static void axon_va_test_exit(struct kunit *test)
 	struct drm_mm *mm = test->priv;
 	struct drm_mm_node *node, *next;
 
+	if (!mm)	/* .init failed */
+		return;
 	drm_mm_for_each_node_safe(node, next, mm)
 		drm_mm_remove_node(node);
 	drm_mm_takedown(mm);
