@@ -6,7 +6,9 @@
 # drivers/accel/Kconfig and drivers/accel/Makefile, the uapi header in
 # include/uapi/drm), configured as tinyconfig + tools/build/debug-kernel.config
 # (lockdep, KASAN, kmemleak, debug objects, DMA-API debug, fault injection,
-# KUnit) and built in-tree.
+# KUnit) and built in-tree. Fixes to the kernel itself that the debug runs
+# depend on and 6.12.y lacks (tools/build/kernel-fixes/*.patch, each with
+# its upstream link) are applied before the series.
 #
 # The source tree is a hard-linked copy of the pristine one with the overlay's
 # files written over it (never through a link); the build directory is keyed
@@ -37,7 +39,8 @@ print_env() {
 # Nothing to do when the overlay files are those of the last good build.
 inputs=$( (cd "$repo" && git ls-files -co --exclude-standard drivers/accel/axon \
 	include/uapi/drm/axon_accel.h Documentation/accel/axon MAINTAINERS \
-	tools/testing/selftests/drivers/accel/axon tools/build/make-patches.sh |
+	tools/testing/selftests/drivers/accel/axon tools/build/make-patches.sh \
+	tools/build/kernel-fixes |
 	grep -Ev '\.(o|ko|mod|mod\.c|cmd|a)$' | sort | xargs sha256sum) | sha256sum | cut -c1-16)
 if [ -e "$out/.built-$inputs" ] && [ -e "$out/arch/x86/boot/bzImage" ]; then
 	print_env
@@ -65,15 +68,17 @@ git -C "$src" am --abort >/dev/null 2>&1 || true
 git -C "$src" reset -q --hard base
 git -C "$src" clean -fdqx -- drivers/accel include/uapi/drm Documentation/accel \
 	tools/testing/selftests/drivers/accel
-# The files of the pristine tree the series edits, from the patches
-# themselves (a later patch may also edit a file an earlier one added).
-for f in $(sed -n 's|^--- a/||p' "$patches"/00[0-9][1-9]-*.patch | sort -u); do
+fixes=$(ls "$repo"/tools/build/kernel-fixes/*.patch 2>/dev/null || true)
+# The files of the pristine tree the fixes and the series edit, from the
+# patches themselves (a later patch may also edit a file an earlier one
+# added).
+for f in $(sed -n 's|^--- a/||p' $fixes "$patches"/00[0-9][1-9]-*.patch | sort -u); do
 	[ -e "$pristine/$f" ] || continue
 	cp --remove-destination "$pristine/$f" "$src/$f"
 done
-log "applying the series with git am"
+log "applying $(echo $fixes | wc -w) kernel fix(es) and the series with git am"
 git -C "$src" -c user.name=axon -c user.email=axon@localhost \
-	am -q --committer-date-is-author-date "$patches"/00[0-9][1-9]-*.patch >&2
+	am -q --committer-date-is-author-date $fixes "$patches"/00[0-9][1-9]-*.patch >&2
 # The pristine tree must not have been written through a link.
 if grep -q axon "$pristine/drivers/accel/Kconfig"; then
 	log "the pristine tree was modified"; exit 1
