@@ -6,10 +6,12 @@
 #   tools/qemu/build.sh          configure (only when needed) and build
 #
 # The pristine Debian QEMU tree (from tools/build/deps.sh) is mirrored to a
-# fixed work tree, $AXON_CACHE/qemu/src, with rsync so unchanged files keep
+# fixed work tree, $AXON_QEMU_DIR/src, with rsync so unchanged files keep
 # their mtimes; our sources are copied into hw/misc/axon and tests/qtest, and
 # three build files get small, idempotent additions (see apply_edits). The
-# build directory is $AXON_CACHE/qemu/build. Prints the binary path on stdout.
+# build directory is $AXON_QEMU_DIR/build. AXON_QEMU_DIR defaults to
+# $AXON_CACHE/qemu; set it to build a second checkout of this repository
+# without disturbing the first one's build. Prints the binary path on stdout.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,8 +20,9 @@ eval "$(bash "$here/../build/deps.sh" env)"
 
 AXON_CACHE=${AXON_CACHE:-$HOME/.cache/axon}
 PRISTINE=$AXON_QEMU_SRC
-SRC=$AXON_CACHE/qemu/src
-BUILD=$AXON_CACHE/qemu/build
+AXON_QEMU_DIR=${AXON_QEMU_DIR:-$AXON_CACHE/qemu}
+SRC=$AXON_QEMU_DIR/src
+BUILD=$AXON_QEMU_DIR/build
 JOBS=${AXON_JOBS:-2}
 
 export PATH=/usr/lib/ccache:/usr/bin:/bin
