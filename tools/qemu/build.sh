@@ -8,7 +8,9 @@
 # The pristine Debian QEMU tree (from tools/build/deps.sh) is mirrored to a
 # fixed work tree, $AXON_QEMU_DIR/src, with rsync so unchanged files keep
 # their mtimes; our sources are copied into hw/misc/axon and tests/qtest, and
-# three build files get small, idempotent additions (see apply_edits). The
+# three build files get small, idempotent additions (see apply_edits), and
+# the fixes to QEMU itself in patches/*.patch (upstream commits that Debian's
+# 7.2 lacks, each with its reason) are applied in order (apply_patches). The
 # build directory is $AXON_QEMU_DIR/build. AXON_QEMU_DIR defaults to
 # $AXON_CACHE/qemu; set it to build a second checkout of this repository
 # without disturbing the first one's build. Prints the binary path on stdout.
@@ -43,8 +45,20 @@ OWNED=(
 	/tests/qtest/axon-test.c
 	/configs/devices/x86_64-softmmu/axon.mak
 )
+# Files the carried patches change are written by apply_patches, and so
+# are the files an earlier build patched (a patch dropped since): rsync would
+# put their pristine content back with the pristine's old mtime, older than
+# the objects built from the patched one.
+PATCHES=("$here"/patches/*.patch)
+[ -e "${PATCHES[0]}" ] || PATCHES=()
+mapfile -t PATCHED < <(for p in "${PATCHES[@]}"; do
+	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p"; done | sort -u)
+PATCHED_RECORD=$AXON_QEMU_DIR/patched-files
+WAS_PATCHED=()
+[ -f "$PATCHED_RECORD" ] && mapfile -t WAS_PATCHED <"$PATCHED_RECORD"
 excl=()
 for f in "${OWNED[@]}"; do excl+=(--exclude="$f"); done
+for f in "${PATCHED[@]}" "${WAS_PATCHED[@]}"; do excl+=(--exclude="/$f"); done
 rsync -a --delete "${excl[@]}" "$PRISTINE/" "$SRC/"
 
 # install_if_changed SRC DST: copy only when the content differs, so that
@@ -82,6 +96,30 @@ apply_edits() {
 		"$SRC/configs/devices/x86_64-softmmu/axon.mak"
 }
 apply_edits
+
+# The carried patches, applied to copies of the pristine files.
+apply_patches() {
+	local f p
+	for f in "${WAS_PATCHED[@]}"; do
+		case " ${PATCHED[*]} " in *" $f "*) continue ;; esac
+		install_if_changed "$PRISTINE/$f" "$SRC/$f"
+	done
+	printf '%s\n' "${PATCHED[@]}" | sed '/^$/d' >"$PATCHED_RECORD"
+	[ ${#PATCHES[@]} = 0 ] && return
+	mkdir -p "$tmp/patched"
+	for f in "${PATCHED[@]}"; do
+		mkdir -p "$tmp/patched/$(dirname "$f")"
+		cp "$PRISTINE/$f" "$tmp/patched/$f"
+	done
+	for p in "${PATCHES[@]}"; do
+		patch -s -p1 -N --no-backup-if-mismatch -d "$tmp/patched" -i "$p" ||
+			{ log "patch ${p##*/} does not apply"; exit 1; }
+	done
+	for f in "${PATCHED[@]}"; do
+		install_if_changed "$tmp/patched/$f" "$SRC/$f"
+	done
+}
+apply_patches
 
 # Our sources: copied by content, so a changed file always gets a new mtime
 # (preserving our mtimes could leave a file older than an object that was
