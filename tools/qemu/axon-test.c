@@ -2008,6 +2008,70 @@ static void test_intx_reproducer(void)
     qtest_quit(qts);
 }
 
+/*
+ * Behind a virtual IOMMU the queue workers could deadlock the VM (a
+ * translation may take the BQL while a worker holds the device's locks,
+ * issue 10): the device refuses to be created there, at start-up and when
+ * hot-plugged, and QEMU reports why.
+ */
+static void test_iommu_refused(void)
+{
+    const char *qemu = getenv("QTEST_QEMU_BINARY");
+    const char *args = getenv("AXON_QTEST_QEMU_ARGS");
+    g_autofree char *cmd = g_strdup_printf(
+        "%s %s -M q35 -nodefaults -display none -accel qtest -qtest null "
+        "-device intel-iommu -device axon", qemu, args ? args : "");
+    gint64 end = g_get_monotonic_time() + TIMEOUT_US;
+    g_auto(GStrv) argv = NULL;
+    char err[4096] = "";
+    int errfd, status, n = 0;
+    QTestState *qts;
+    QDict *rsp;
+    GPid pid;
+
+    g_assert(qemu);
+    g_assert(g_shell_parse_argv(cmd, NULL, &argv, NULL));
+    g_assert(g_spawn_async_with_pipes(NULL, argv, NULL,
+                                      G_SPAWN_DO_NOT_REAP_CHILD |
+                                      G_SPAWN_STDIN_FROM_DEV_NULL |
+                                      G_SPAWN_STDOUT_TO_DEV_NULL,
+                                      NULL, NULL, &pid, NULL, NULL, &errfd,
+                                      NULL));
+    /* A QEMU that created the device would run on: wait, then kill it. */
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (g_get_monotonic_time() > end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            g_assert_not_reached();
+        }
+        g_usleep(10000);
+    }
+    while (n < sizeof(err) - 1) {
+        ssize_t r = read(errfd, err + n, sizeof(err) - 1 - n);
+        if (r <= 0) {
+            break;
+        }
+        n += r;
+    }
+    close(errfd);
+    g_spawn_close_pid(pid);
+    g_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    g_assert(strstr(err, "axon: not supported behind a virtual IOMMU"));
+
+    /* hot-plug, into a bridge (pcie.0 takes no hot-plugged devices) */
+    qts = qtest_initf("%s -M q35 -nodefaults -device intel-iommu "
+                      "-device pci-bridge,id=br0,chassis_nr=1",
+                      args ? args : "");
+    rsp = qtest_qmp(qts, "{'execute': 'device_add', 'arguments': "
+                    "{'driver': 'axon', 'id': 'npu', 'bus': 'br0', "
+                    "'addr': '1'}}");
+    g_assert(qdict_haskey(rsp, "error"));
+    g_assert(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"),
+                    "virtual IOMMU"));
+    qobject_unref(rsp);
+    qtest_quit(qts);
+}
+
 /* INTx Disable set and cleared while a cause is pending, every way. */
 static void test_intx_disable(void)
 {
@@ -2603,6 +2667,7 @@ int main(int argc, char **argv)
     qtest_add_func("/axon/intx/resets", test_intx_resets);
     qtest_add_func("/axon/intx/system-reset", test_intx_system_reset);
     qtest_add_func("/axon/fuzz/pci", test_fuzz_pci);
+    qtest_add_func("/axon/iommu-refused", test_iommu_refused);
     qtest_add_func("/axon/hotplug", test_hotplug);
     qtest_add_func("/axon/fuzz", test_fuzz);
     qtest_add_func("/axon/bench", test_bench);

@@ -16,6 +16,7 @@
 #include "qemu/units.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
+#include "exec/address-spaces.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
@@ -154,6 +155,18 @@ static void axon_realize(PCIDevice *pdev, Error **errp)
     }
     if (s->as_slots < 1 || s->as_slots > AXON_MAX_AS) {
         error_setg(errp, "axon: as-slots must be 1..%u", AXON_MAX_AS);
+        return;
+    }
+
+    /*
+     * The queue workers access guest memory without the BQL, holding the
+     * device's own locks (axon_core.h), which the vCPU threads take with
+     * the BQL held. Behind a virtual IOMMU a translation can take the BQL
+     * (a fault event is an MSI write): a worker would then wait for the
+     * BQL while a vCPU waits for its lock. Refuse that configuration.
+     */
+    if (pci_device_iommu_address_space(pdev) != &address_space_memory) {
+        error_setg(errp, "axon: not supported behind a virtual IOMMU");
         return;
     }
 
