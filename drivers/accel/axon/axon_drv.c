@@ -5,6 +5,8 @@
 
 #include <linux/atomic.h>
 #include <linux/bitfield.h>
+#include <linux/compat.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -223,10 +225,146 @@ static const struct drm_ioctl_desc axon_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(AXON_JOB_WAIT, axon_ioctl_job_wait, 0),
 };
 
-/* DRM_ACCEL_FOPS of this kernel lacks show_fdinfo. */
+/**
+ * DOC: Core ioctls
+ *
+ * An accel node serves the generic DRM ioctls a render node serves (those
+ * the DRM core marks DRM_RENDER_ALLOW: VERSION, GET_CAP, GEM_CLOSE, PRIME,
+ * SYNCOBJ_*), GEM_FLINK and GEM_OPEN (which the core itself allows only to
+ * CAP_SYS_ADMIN on an accel node: an accel file is "authenticated" only
+ * when opened by such a process) and the driver's own. Every other core
+ * ioctl - the legacy master and authentication ioctls (GET_UNIQUE,
+ * GET_MAGIC, AUTH_MAGIC, SET_MASTER, DROP_MASTER, ...) and the modesetting
+ * ones - answers -EACCES, as on a render node. The DRM core of Linux 6.12
+ * lets an accel client, which has no &drm_master, reach some of them:
+ * GET_MAGIC and GET_UNIQUE dereference the missing master. The driver's
+ * own file operations filter the ioctl numbers before drm_ioctl() and
+ * drm_compat_ioctl() see them.
+ *
+ * The syncobj ioctls that take an array (WAIT, TIMELINE_WAIT, RESET,
+ * SIGNAL, QUERY, TIMELINE_SIGNAL) are refused with -E2BIG for more than
+ * %AXON_MAX_SYNCOBJ_HANDLES handles: the 6.12 core allocates its temporary
+ * arrays with kmalloc_array() of the user's count, which warns for sizes
+ * the page allocator cannot serve. The count is read from user memory
+ * before drm_ioctl() copies the arguments again; a second thread that
+ * rewrites it in between gets past this check (the carried core fix,
+ * tools/build/kernel-fixes, closes that in the core itself).
+ */
+
+#define AXON_MAX_SYNCOBJ_HANDLES	16384
+
+/* The core ioctls an accel node serves, see "Core ioctls". */
+static bool axon_core_ioctl_allowed(unsigned int nr)
+{
+	switch (nr) {
+	case _IOC_NR(DRM_IOCTL_VERSION):
+	case _IOC_NR(DRM_IOCTL_GET_CAP):
+	case _IOC_NR(DRM_IOCTL_GEM_CLOSE):
+	case _IOC_NR(DRM_IOCTL_GEM_FLINK):
+	case _IOC_NR(DRM_IOCTL_GEM_OPEN):
+	case _IOC_NR(DRM_IOCTL_PRIME_HANDLE_TO_FD):
+	case _IOC_NR(DRM_IOCTL_PRIME_FD_TO_HANDLE):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_CREATE):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_DESTROY):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_TRANSFER):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_WAIT):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_EVENTFD):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_RESET):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_SIGNAL):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_QUERY):
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Offset of count_handles in the arguments of a syncobj array ioctl, or -1. */
+static int axon_syncobj_count_offset(unsigned int nr)
+{
+	switch (nr) {
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_WAIT):
+		return offsetof(struct drm_syncobj_wait, count_handles);
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT):
+		return offsetof(struct drm_syncobj_timeline_wait, count_handles);
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_RESET):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_SIGNAL):
+		return offsetof(struct drm_syncobj_array, count_handles);
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_QUERY):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL):
+		return offsetof(struct drm_syncobj_timeline_array, count_handles);
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Check a core ioctl before the DRM core handles it; see "Core ioctls".
+ * Returns 0 or the errno to answer with.
+ */
+static int axon_check_core_ioctl(unsigned int cmd, unsigned long arg)
+{
+	unsigned int nr = _IOC_NR(cmd);
+	u32 __user *ucount;
+	u32 count;
+	int off;
+
+	if (nr >= DRM_COMMAND_BASE && nr < DRM_COMMAND_END)
+		return 0;
+	if (!axon_core_ioctl_allowed(nr))
+		return -EACCES;
+
+	off = axon_syncobj_count_offset(nr);
+	/* Bytes the caller does not pass are zero for the core. */
+	if (off < 0 || !(_IOC_DIR(cmd) & _IOC_WRITE) ||
+	    _IOC_SIZE(cmd) < off + sizeof(count))
+		return 0;
+
+	ucount = (u32 __user *)(uintptr_t)(arg + off);
+	if (get_user(count, ucount))
+		return -EFAULT;
+
+	return count > AXON_MAX_SYNCOBJ_HANDLES ? -E2BIG : 0;
+}
+
+static long axon_unlocked_ioctl(struct file *filp, unsigned int cmd,
+				unsigned long arg)
+{
+	int ret = axon_check_core_ioctl(cmd, arg);
+
+	return ret ?: drm_ioctl(filp, cmd, arg);
+}
+
+#ifdef CONFIG_COMPAT
+static long axon_compat_ioctl(struct file *filp, unsigned int cmd,
+			      unsigned long arg)
+{
+	int ret = axon_check_core_ioctl(cmd, (unsigned long)compat_ptr(arg));
+
+	return ret ?: drm_compat_ioctl(filp, cmd, arg);
+}
+#else
+#define axon_compat_ioctl NULL
+#endif
+
+/*
+ * DRM_ACCEL_FOPS with the ioctl filter in front of drm_ioctl() and
+ * drm_compat_ioctl(), and show_fdinfo, which this kernel's macro lacks.
+ */
 static const struct file_operations axon_fops = {
 	.owner = THIS_MODULE,
-	DRM_ACCEL_FOPS,
+	.open = accel_open,
+	.release = drm_release,
+	.unlocked_ioctl = axon_unlocked_ioctl,
+	.compat_ioctl = axon_compat_ioctl,
+	.poll = drm_poll,
+	.read = drm_read,
+	.llseek = noop_llseek,
+	.mmap = drm_gem_mmap,
+	.fop_flags = FOP_UNSIGNED_OFFSET,
 	.show_fdinfo = drm_show_fdinfo,
 };
 
