@@ -29,6 +29,33 @@
 #include "axon_job.h"
 #include "axon_mmu.h"
 
+/**
+ * DOC: Locking
+ *
+ * The locks of the driver, outermost first. A lock may be taken while
+ * holding the ones listed before it, never while holding one listed after
+ * it; lockdep checks the order in the debug-kernel test runs.
+ *
+ * 1. &axon_device.bos_lock, &axon_device.vms_lock (never nested with each
+ *    other): the device's lists of buffers and VMs, walked at removal.
+ * 2. The reservation locks of GEM objects (&dma_resv, a ww_mutex class,
+ *    taken together through drm_exec by DRM_IOCTL_AXON_SUBMIT).
+ * 3. &axon_device.submit_lock: arming and pushing jobs in seqno order.
+ * 4. &axon_gem_object.mappings_lock: a buffer's per-VM mappings.
+ * 5. &axon_vm.lock: a VM's address allocator, page tables and residency.
+ *    Page tables are allocated under it (GFP_KERNEL).
+ * 6. &axon_file_priv.history_lock (spinlock): a file's job table and
+ *    history.
+ * 7. &axon_queue.lock (spinlock, also taken in the queue interrupt): a
+ *    queue's ring and the jobs on it.
+ * 8. &axon_device.as_lock (spinlock, interrupt-safe): the AS slots.
+ *
+ * Fence locks and the scheduler's own locks are taken only with none of 5-8
+ * held, except that the hardware fences are initialised (not signalled)
+ * under 7. Nothing sleeps under 6-8; page tables are allocated and TLB
+ * invalidations polled under 5.
+ */
+
 #define AXON_JOB_TIMEOUT_MAX_MS		3600000
 
 static unsigned int job_timeout_ms = 2000;
