@@ -179,6 +179,38 @@ u32 axon_merge_bo_refs(struct drm_axon_bo_ref *refs, u32 count)
 }
 
 /**
+ * axon_job_wait_lookup() - the job-history rule of DRM_IOCTL_AXON_JOB_WAIT
+ * @id: the job id asked for
+ * @next_id: the id the file's next job gets (ids start at 1)
+ * @live: a job with @id is in the file's table of jobs not yet freed
+ * @finished: that live job's fence has signalled
+ * @entry_id: the id of the history entry that @id would be kept in
+ *
+ * A job that has not finished can always be waited for. A finished job is
+ * remembered while it is one of the file's last %AXON_JOB_HISTORY
+ * submissions: job N is forgotten once job N + %AXON_JOB_HISTORY has been
+ * submitted, whether or not its memory has been freed yet. The ids alone
+ * decide; the order in which jobs finish or are freed does not.
+ *
+ * Return: what the ioctl does, see &enum axon_job_lookup.
+ */
+enum axon_job_lookup axon_job_wait_lookup(u64 id, u64 next_id, bool live,
+					  bool finished, u64 entry_id)
+{
+	if (!id || id >= next_id)
+		return AXON_LOOKUP_UNKNOWN;
+	if (live && !finished)
+		return AXON_LOOKUP_LIVE;
+	/* Forgotten iff next_id > id + AXON_JOB_HISTORY, without overflow. */
+	if (next_id - id > AXON_JOB_HISTORY)
+		return AXON_LOOKUP_UNKNOWN;
+	if (live)
+		return AXON_LOOKUP_LIVE;
+
+	return entry_id == id ? AXON_LOOKUP_HISTORY : AXON_LOOKUP_UNKNOWN;
+}
+
+/**
  * axon_hw_error_to_errno() - the job error of a hardware queue error
  * @code: the Qn_ERROR code of the failed job
  *
@@ -257,18 +289,21 @@ bool axon_job_state_valid(enum axon_job_state from, enum axon_job_state to)
  * axon_job_run_error() - whether run_job puts a job on the hardware
  * @fence_error: error of the job's finished fence (set when its entity was
  *	killed)
+ * @killed: the job's file was closed by a process being killed
  * @banned: the job's file is banned
  * @present: the device is still there
  * @hw_dead: a whole-device reset failed
  *
  * Return: 0 if the job goes on the hardware, otherwise the error it ends
- * with: @fence_error, -ECANCELED, -ENODEV or -EIO, in that order.
+ * with: @fence_error, -ESRCH, -ECANCELED, -ENODEV or -EIO, in that order.
  */
-int axon_job_run_error(int fence_error, bool banned, bool present,
-		       bool hw_dead)
+int axon_job_run_error(int fence_error, bool killed, bool banned,
+		       bool present, bool hw_dead)
 {
 	if (fence_error)
 		return fence_error;
+	if (killed)
+		return -ESRCH;
 	if (banned)
 		return -ECANCELED;
 	if (!present)

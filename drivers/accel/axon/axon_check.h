@@ -40,12 +40,26 @@ int axon_check_cmd_range(u64 offset, u64 size, u64 bo_size);
 int axon_check_job_wait(const struct drm_axon_job_wait *args);
 u32 axon_merge_bo_refs(struct drm_axon_bo_ref *refs, u32 count);
 
+/**
+ * enum axon_job_lookup - what DRM_IOCTL_AXON_JOB_WAIT does with a job id
+ * @AXON_LOOKUP_UNKNOWN: fail with -ENOENT: never submitted, or forgotten
+ * @AXON_LOOKUP_LIVE: wait for the live job and report its status
+ * @AXON_LOOKUP_HISTORY: report the status kept in the file's history
+ */
+enum axon_job_lookup {
+	AXON_LOOKUP_UNKNOWN,
+	AXON_LOOKUP_LIVE,
+	AXON_LOOKUP_HISTORY,
+};
+
+enum axon_job_lookup axon_job_wait_lookup(u64 id, u64 next_id, bool live,
+					  bool finished, u64 entry_id);
 int axon_hw_error_to_errno(u32 code);
 int axon_job_status_set_hw_error(struct axon_job_status *status, u32 code,
 				 u32 cmd_offset, u32 fault_info, u64 fault_addr);
 bool axon_job_state_valid(enum axon_job_state from, enum axon_job_state to);
-int axon_job_run_error(int fence_error, bool banned, bool present,
-		       bool hw_dead);
+int axon_job_run_error(int fence_error, bool killed, bool banned,
+		       bool present, bool hw_dead);
 int axon_job_restart_error(bool oldest, bool timed_out, int err);
 
 #endif /* __AXON_CHECK_H__ */

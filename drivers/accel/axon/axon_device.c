@@ -378,6 +378,7 @@ int axon_device_init(struct axon_device *adev)
 	if (ret)
 		return ret;
 	INIT_WORK(&adev->fatal_work, axon_device_fatal_work);
+	init_waitqueue_head(&adev->unplug_wq);
 
 	ret = drmm_mutex_init(&adev->drm, &adev->submit_lock);
 	if (ret)

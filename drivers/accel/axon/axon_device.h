@@ -13,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -160,6 +161,7 @@ struct axon_device {
 	dma_addr_t compl_dma;
 
 	bool hw_dead;
+	wait_queue_head_t unplug_wq;
 
 	struct mutex vms_lock; /* protects @vms, see @vms_lock */
 	struct list_head vms;
@@ -182,6 +184,8 @@ struct axon_device {
  *	job id modulo %AXON_JOB_HISTORY
  * @hangs: number of jobs of this file that timed out
  * @banned: set once @hangs reaches %AXON_BAN_THRESHOLD
+ * @killed: the file was closed by a process being killed: its jobs that
+ *	have not reached the hardware never do (they end with -ESRCH)
  * @busy_ns: nanoseconds the file's jobs spent executing, per queue
  */
 struct axon_file_priv {
@@ -197,6 +201,7 @@ struct axon_file_priv {
 
 	atomic_t hangs;
 	bool banned;
+	bool killed;
 	atomic64_t busy_ns[AXON_MAX_HW_QUEUES];
 };
 

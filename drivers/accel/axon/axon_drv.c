@@ -463,6 +463,8 @@ static void axon_remove(struct pci_dev *pdev)
 
 	/* Waits for every ioctl, run_job and reset inside drm_dev_enter(). */
 	drm_dev_unplug(&adev->drm);
+	/* JOB_WAIT waits outside drm_dev_enter(): tell it the device is gone. */
+	wake_up_all(&adev->unplug_wq);
 	axon_device_fini(adev);
 
 	/*

@@ -504,6 +504,7 @@ static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
 
 	present = drm_dev_enter(&adev->drm, &idx);
 	err = axon_job_run_error(sched_job->s_fence->finished.error,
+				 READ_ONCE(job->file_priv->killed),
 				 READ_ONCE(job->file_priv->banned), present,
 				 READ_ONCE(adev->hw_dead));
 	if (err)
@@ -556,6 +557,11 @@ static enum drm_gpu_sched_stat axon_job_timedout(struct drm_sched_job *sched_job
 	 */
 	drm_sched_stop(&q->sched, sched_job);
 
+	/*
+	 * A removed device: axon_remove() resets it and fails every job on
+	 * its rings with -ENODEV as soon as drm_dev_unplug() returns, which
+	 * nothing here delays.
+	 */
 	if (!drm_dev_enter(&adev->drm, &idx)) {
 		axon_sched_start(&q->sched);
 		return DRM_GPU_SCHED_STAT_ENODEV;
@@ -728,17 +734,36 @@ err_entities:
 	return ret;
 }
 
+/* The file is being closed by a process that was killed. */
+static bool axon_current_killed(void)
+{
+	/* The condition under which drm_sched_entity_flush() kills jobs. */
+	return (current->flags & PF_EXITING) && current->exit_code == SIGKILL;
+}
+
 /**
  * axon_job_close() - the file is being closed
  * @priv: the file
  *
  * Destroys the file's entities: waits until its queued jobs were handed to
- * the hardware, or kills them if the process is exiting. Jobs on the
+ * the hardware; a process that was killed does not wait: its queued jobs
+ * are dropped at once, their fences signal with -ESRCH, and none of them
+ * reaches the hardware any more (run_job refuses them too). Jobs on the
  * hardware go on; they hold the file's state until they finish.
  */
 void axon_job_close(struct axon_file_priv *priv)
 {
 	unsigned int i;
+
+	if (axon_current_killed()) {
+		WRITE_ONCE(priv->killed, true);
+		for (i = 0; i < priv->adev->num_queues; i++) {
+			/* A zero timeout kills without waiting for the queue. */
+			drm_sched_entity_flush(&priv->entities[i], 0);
+			drm_sched_entity_fini(&priv->entities[i]);
+		}
+		return;
+	}
 
 	for (i = 0; i < priv->adev->num_queues; i++)
 		drm_sched_entity_destroy(&priv->entities[i]);
@@ -1075,80 +1100,128 @@ out_exit:
 	return ret;
 }
 
+struct axon_job_waiter {
+	struct dma_fence_cb cb;
+	struct task_struct *task;
+};
+
+static void axon_job_waiter_wake(struct dma_fence *fence,
+				 struct dma_fence_cb *cb)
+{
+	struct axon_job_waiter *w = container_of(cb, struct axon_job_waiter, cb);
+
+	wake_up_process(w->task);
+}
+
+/*
+ * Wait until @fence signals, the absolute CLOCK_MONOTONIC @timeout_ns has
+ * passed, a signal arrives or the device is removed: 0, -ETIMEDOUT,
+ * -ERESTARTSYS or -ENODEV. Touches no hardware and holds nothing that
+ * drm_dev_unplug() waits for: removal wakes the wait (axon_remove()).
+ */
+static int axon_job_wait_fence(struct axon_device *adev,
+			       struct dma_fence *fence, s64 timeout_ns)
+{
+	struct axon_job_waiter w = { .task = current };
+	DEFINE_WAIT(wait);
+	bool armed;
+	int ret;
+
+	armed = !dma_fence_add_callback(fence, &w.cb, axon_job_waiter_wake);
+
+	for (;;) {
+		long timeout;
+
+		prepare_to_wait(&adev->unplug_wq, &wait, TASK_INTERRUPTIBLE);
+		if (dma_fence_is_signaled(fence)) {
+			ret = 0;
+			break;
+		}
+		if (drm_dev_is_unplugged(&adev->drm)) {
+			ret = -ENODEV;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		/*
+		 * Recomputed each time: a wait of N jiffies may end up to a
+		 * jiffy before the absolute deadline.
+		 */
+		timeout = drm_timeout_abs_to_jiffies(timeout_ns);
+		if (!timeout) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		schedule_timeout(timeout);
+	}
+	finish_wait(&adev->unplug_wq, &wait);
+
+	/* After this the callback has run or never will. */
+	if (armed)
+		dma_fence_remove_callback(fence, &w.cb);
+
+	return ret;
+}
+
 /**
  * axon_ioctl_job_wait() - DRM_IOCTL_AXON_JOB_WAIT
  * @dev: the DRM device
  * @data: struct drm_axon_job_wait
  * @file: the calling file
  *
+ * Needs no drm_dev_enter(): it only reads the file's job state and waits
+ * for a fence, and removal wakes it, see axon_job_wait_fence().
+ *
  * Return: 0 or a negative errno, see the uAPI documentation.
  */
 int axon_ioctl_job_wait(struct drm_device *dev, void *data,
 			struct drm_file *file)
 {
+	struct axon_device *adev = to_axon_device(dev);
 	struct axon_file_priv *priv = file->driver_priv;
 	struct drm_axon_job_wait *args = data;
 	struct axon_job_status status = {};
 	struct axon_job_status *entry;
+	enum axon_job_lookup what;
 	struct axon_job *job;
-	bool found = false;
-	long timeout, ret;
-	int idx;
+	int ret;
 
 	ret = axon_check_job_wait(args);
 	if (ret)
 		return ret;
 
-	if (!drm_dev_enter(dev, &idx))
+	if (drm_dev_is_unplugged(dev))
 		return -ENODEV;
 
 	entry = &priv->history[args->job_id % AXON_JOB_HISTORY];
 
 	spin_lock(&priv->history_lock);
 	job = xa_load(&priv->jobs, args->job_id);
-	if (job) {
+	what = axon_job_wait_lookup(args->job_id, READ_ONCE(priv->next_job_id),
+				    job, job && dma_fence_is_signaled(job->done_fence),
+				    entry->id);
+	if (what == AXON_LOOKUP_LIVE)
 		kref_get(&job->refcount);
-	} else if (args->job_id &&
-		   args->job_id + AXON_JOB_HISTORY >= READ_ONCE(priv->next_job_id) &&
-		   entry->id == args->job_id) {
-		/*
-		 * A finished job is remembered while it is one of the file's
-		 * last AXON_JOB_HISTORY submissions: the answer depends on the
-		 * ids only, not on when the newer jobs were freed.
-		 */
+	else if (what == AXON_LOOKUP_HISTORY)
 		status = *entry;
-		found = true;
-	}
 	spin_unlock(&priv->history_lock);
 
-	if (!job && !found) {
-		ret = -ENOENT;
-		goto out_exit;
-	}
+	if (what == AXON_LOOKUP_UNKNOWN)
+		return -ENOENT;
 
-	if (job) {
-		/*
-		 * A wait of N jiffies may end up to a jiffy before the absolute
-		 * deadline: wait again until the deadline has really passed.
-		 */
-		do {
-			timeout = drm_timeout_abs_to_jiffies(args->timeout_ns);
-			ret = dma_fence_wait_timeout(job->done_fence, true,
-						     timeout);
-		} while (!ret && timeout);
-
-		if (ret > 0) {
+	if (what == AXON_LOOKUP_LIVE) {
+		ret = axon_job_wait_fence(adev, job->done_fence, args->timeout_ns);
+		if (!ret) {
 			/* Pairs with the signalling of the fence. */
 			smp_rmb();
 			status = job->status;
 			status.error = job->done_fence->error;
-			ret = 0;
-		} else if (!ret) {
-			ret = -ETIMEDOUT;
 		}
 		axon_job_put(job);
 		if (ret)
-			goto out_exit;
+			return ret;
 	}
 
 	args->error = status.error;
@@ -1156,9 +1229,5 @@ int axon_ioctl_job_wait(struct drm_device *dev, void *data,
 	args->fault_info = status.fault_info;
 	args->fault_addr = status.fault_addr;
 	args->cmd_offset = status.cmd_offset;
-	ret = 0;
-
-out_exit:
-	drm_dev_exit(idx);
-	return ret;
+	return 0;
 }

@@ -321,12 +321,72 @@ static void axon_job_state_transitions(struct kunit *test)
 
 static void axon_job_run_errors(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, 0, axon_job_run_error(0, false, true, false));
-	/* a killed entity's error first, then ban, removal, dead hardware */
-	KUNIT_EXPECT_EQ(test, -ESRCH, axon_job_run_error(-ESRCH, true, false, true));
-	KUNIT_EXPECT_EQ(test, -ECANCELED, axon_job_run_error(0, true, false, true));
-	KUNIT_EXPECT_EQ(test, -ENODEV, axon_job_run_error(0, false, false, true));
-	KUNIT_EXPECT_EQ(test, -EIO, axon_job_run_error(0, false, true, true));
+	KUNIT_EXPECT_EQ(test, 0, axon_job_run_error(0, false, false, true, false));
+	/*
+	 * A killed entity's error first, then a file closed by a killed
+	 * process, ban, removal, dead hardware.
+	 */
+	KUNIT_EXPECT_EQ(test, -ESRCH,
+			axon_job_run_error(-ESRCH, false, true, false, true));
+	KUNIT_EXPECT_EQ(test, -ESRCH,
+			axon_job_run_error(0, true, true, false, true));
+	KUNIT_EXPECT_EQ(test, -ECANCELED,
+			axon_job_run_error(0, false, true, false, true));
+	KUNIT_EXPECT_EQ(test, -ENODEV,
+			axon_job_run_error(0, false, false, false, true));
+	KUNIT_EXPECT_EQ(test, -EIO,
+			axon_job_run_error(0, false, false, true, true));
+}
+
+/*
+ * The job-history rule at every moment around the window: job N is
+ * remembered until job N + AXON_JOB_HISTORY is submitted, then forgotten,
+ * whether it is still live (finished, not yet freed) or in the history.
+ */
+static void axon_job_wait_lookups(struct kunit *test)
+{
+	const u64 h = AXON_JOB_HISTORY, n = 5;
+	u64 next;
+
+	/* ids never handed out */
+	KUNIT_EXPECT_EQ(test, AXON_LOOKUP_UNKNOWN,
+			axon_job_wait_lookup(0, 1, false, false, 0));
+	KUNIT_EXPECT_EQ(test, AXON_LOOKUP_UNKNOWN,
+			axon_job_wait_lookup(n, n, false, false, 0));
+	KUNIT_EXPECT_EQ(test, AXON_LOOKUP_UNKNOWN,
+			axon_job_wait_lookup(n, n, true, false, n));
+	KUNIT_EXPECT_EQ(test, AXON_LOOKUP_UNKNOWN,
+			axon_job_wait_lookup(U64_MAX, n, false, false, U64_MAX));
+
+	for (next = n + 1; next <= n + h + 2; next++) {
+		bool kept = next <= n + h;
+		enum axon_job_lookup hist = kept ? AXON_LOOKUP_HISTORY :
+						   AXON_LOOKUP_UNKNOWN;
+		enum axon_job_lookup live = kept ? AXON_LOOKUP_LIVE :
+						   AXON_LOOKUP_UNKNOWN;
+
+		/* a job that has not finished can always be waited for */
+		KUNIT_EXPECT_EQ_MSG(test, AXON_LOOKUP_LIVE,
+				    axon_job_wait_lookup(n, next, true, false, 0),
+				    "next %llu", next);
+		/* finished and not freed yet: the ids decide, not the free */
+		KUNIT_EXPECT_EQ_MSG(test, live,
+				    axon_job_wait_lookup(n, next, true, true, 0),
+				    "next %llu", next);
+		/* freed: its history entry, while the ids keep it */
+		KUNIT_EXPECT_EQ_MSG(test, hist,
+				    axon_job_wait_lookup(n, next, false, false, n),
+				    "next %llu", next);
+		/* the entry taken by another job */
+		KUNIT_EXPECT_EQ_MSG(test, AXON_LOOKUP_UNKNOWN,
+				    axon_job_wait_lookup(n, next, false, false, n + h),
+				    "next %llu", next);
+	}
+
+	/* no overflow near the end of the id space */
+	KUNIT_EXPECT_EQ(test, AXON_LOOKUP_HISTORY,
+			axon_job_wait_lookup(U64_MAX - 2, U64_MAX, false, false,
+					     U64_MAX - 2));
 }
 
 static void axon_job_restart_errors(struct kunit *test)
@@ -346,6 +406,7 @@ static struct kunit_case axon_job_cases[] = {
 	KUNIT_CASE(axon_job_status_from_hw),
 	KUNIT_CASE(axon_job_state_transitions),
 	KUNIT_CASE(axon_job_run_errors),
+	KUNIT_CASE(axon_job_wait_lookups),
 	KUNIT_CASE(axon_job_restart_errors),
 	{}
 };
