@@ -9,6 +9,7 @@
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
@@ -820,15 +821,41 @@ err_free:
 	return ret;
 }
 
+struct axon_submit_bo {
+	struct axon_gem_mapping *mapping;
+	u32 flags;
+};
+
+static int axon_submit_bo_cmp(const void *a, const void *b)
+{
+	uintptr_t ma = (uintptr_t)((const struct axon_submit_bo *)a)->mapping;
+	uintptr_t mb = (uintptr_t)((const struct axon_submit_bo *)b)->mapping;
+
+	return (ma > mb) - (ma < mb);
+}
+
+/*
+ * Look the buffers up and merge them by object: two handles of one file may
+ * name the same object (GEM_OPEN of a flink name), and every object must
+ * appear once, with the union of its flags, so that it is locked, reserved
+ * and fenced once. Leaves job->mappings and @flags (its first
+ * job->mapping_count entries) in step.
+ */
 static int axon_submit_lookup_bos(struct axon_job *job, struct drm_file *file,
 				  const struct drm_axon_bo_ref *refs, u32 count,
-				  const struct drm_axon_submit *args)
+				  const struct drm_axon_submit *args, u32 *flags)
 {
-	u32 i;
+	struct axon_gem_mapping *cmd_mapping = NULL;
+	struct axon_submit_bo *bos;
+	u32 i, n = 0;
+	int ret = 0;
 
 	job->mappings = kvcalloc(count, sizeof(*job->mappings), GFP_KERNEL);
-	if (!job->mappings)
-		return -ENOMEM;
+	bos = kvmalloc_array(count, sizeof(*bos), GFP_KERNEL);
+	if (!job->mappings || !bos) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 
 	for (i = 0; i < count; i++) {
 		struct axon_gem_mapping *mapping;
@@ -836,27 +863,53 @@ static int axon_submit_lookup_bos(struct axon_job *job, struct drm_file *file,
 		size_t size;
 
 		obj = drm_gem_object_lookup(file, refs[i].handle);
-		if (!obj)
-			return -ENOENT;
+		if (!obj) {
+			ret = -ENOENT;
+			break;
+		}
 
 		size = obj->size;
 		mapping = axon_gem_mapping_get(to_axon_bo(obj), job->vm);
 		drm_gem_object_put(obj);
-		if (!mapping)
-			return -ENOENT;
-		job->mappings[job->mapping_count++] = mapping;
+		if (!mapping) {
+			ret = -ENOENT;
+			break;
+		}
+		bos[n].mapping = mapping;
+		bos[n++].flags = refs[i].flags;
 
 		if (refs[i].handle != args->cmd_handle)
 			continue;
 
-		if (axon_check_cmd_range(args->cmd_offset, args->cmd_size, size))
-			return -EINVAL;
+		if (axon_check_cmd_range(args->cmd_offset, args->cmd_size, size)) {
+			ret = -EINVAL;
+			break;
+		}
+		cmd_mapping = mapping;
+	}
 
-		job->cmd_addr = mapping->mmnode.start + args->cmd_offset;
+	if (!ret) {
+		job->cmd_addr = cmd_mapping->mmnode.start + args->cmd_offset;
 		job->cmd_size = args->cmd_size;
 	}
 
-	return 0;
+	/* One entry per mapping, that is per object in this file's VM. */
+	sort(bos, n, sizeof(*bos), axon_submit_bo_cmp, NULL);
+	for (i = 0; i < n; i++) {
+		u32 last = job->mapping_count - 1;
+
+		if (job->mapping_count && job->mappings[last] == bos[i].mapping) {
+			flags[last] |= bos[i].flags;
+			axon_gem_mapping_put(bos[i].mapping);
+			continue;
+		}
+		job->mappings[job->mapping_count] = bos[i].mapping;
+		flags[job->mapping_count++] = bos[i].flags;
+	}
+
+out_free:
+	kvfree(bos);
+	return ret;
 }
 
 static int axon_submit_in_syncs(struct axon_job *job, struct drm_file *file,
@@ -938,6 +991,7 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 	struct dma_fence_chain *chain = NULL;
 	struct drm_syncobj *out_sync = NULL;
 	struct drm_axon_bo_ref *refs = NULL;
+	u32 *bo_flags = NULL;
 	struct axon_job *job;
 	struct drm_exec exec;
 	u32 nr_refs, i;
@@ -960,13 +1014,19 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 	if (ret)
 		goto out_exit;
 
+	bo_flags = kvmalloc_array(nr_refs, sizeof(*bo_flags), GFP_KERNEL);
+	if (!bo_flags) {
+		ret = -ENOMEM;
+		goto out_free_refs;
+	}
+
 	job = axon_job_alloc(priv, &adev->queues[args->queue]);
 	if (!job) {
 		ret = -ENOMEM;
 		goto out_free_refs;
 	}
 
-	ret = axon_submit_lookup_bos(job, file, refs, nr_refs, args);
+	ret = axon_submit_lookup_bos(job, file, refs, nr_refs, args, bo_flags);
 	if (ret)
 		goto out_put_job;
 
@@ -1005,9 +1065,8 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 			goto out_cleanup_job;
 	}
 
-	/* Two handles of one file may name the same object. */
-	drm_exec_init(&exec, DRM_EXEC_INTERRUPTIBLE_WAIT |
-		      DRM_EXEC_IGNORE_DUPLICATES, job->mapping_count);
+	/* Every object once: axon_submit_lookup_bos() merged them. */
+	drm_exec_init(&exec, DRM_EXEC_INTERRUPTIBLE_WAIT, job->mapping_count);
 	drm_exec_until_all_locked(&exec) {
 		for (i = 0; i < job->mapping_count; i++) {
 			ret = drm_exec_prepare_obj(&exec,
@@ -1020,7 +1079,7 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 	}
 
 	for (i = 0; i < job->mapping_count; i++) {
-		bool write = refs[i].flags & DRM_AXON_BO_REF_WRITE;
+		bool write = bo_flags[i] & DRM_AXON_BO_REF_WRITE;
 
 		/*
 		 * A handle closed since the buffer was made resident took the
@@ -1069,7 +1128,7 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 	for (i = 0; i < job->mapping_count; i++)
 		dma_resv_add_fence(job->mappings[i]->bo->base.base.resv,
 				   job->done_fence,
-				   refs[i].flags & DRM_AXON_BO_REF_WRITE ?
+				   bo_flags[i] & DRM_AXON_BO_REF_WRITE ?
 				   DMA_RESV_USAGE_WRITE : DMA_RESV_USAGE_READ);
 	drm_exec_fini(&exec);
 
@@ -1094,6 +1153,7 @@ out_put_job:
 	if (out_sync)
 		drm_syncobj_put(out_sync);
 out_free_refs:
+	kvfree(bo_flags);
 	kvfree(refs);
 out_exit:
 	drm_dev_exit(idx);
