@@ -7,7 +7,9 @@
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
+#include <linux/pagemap.h>
 #include <linux/scatterlist.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
@@ -203,6 +205,54 @@ struct axon_gem_mapping *axon_gem_mapping_get(struct axon_gem_object *bo,
 	return mapping;
 }
 
+/* Pages populated between two checks for signals and removal. */
+#define AXON_POPULATE_BATCH	256
+
+/*
+ * Allocate the shmem pages of a buffer that has none yet, before
+ * drm_gem_shmem_get_pages() pins them, so that the allocation can be
+ * interrupted and fails instead of calling the OOM killer:
+ *
+ * - a signal ends it with -ERESTARTSYS; the pages allocated so far stay in
+ *   the buffer's page cache and a restarted call goes on from there;
+ * - __GFP_RETRY_MAYFAIL: when the memory, or the memory cgroup's limit, is
+ *   exhausted the caller gets -ENOMEM rather than the OOM killer;
+ * - the pages are charged, as every shmem page, to the memory cgroup of the
+ *   task that allocates them: the submitter's. They stay charged while
+ *   pinned, so a container's memory.max bounds what its clients pin.
+ */
+static int axon_gem_populate(struct axon_gem_object *bo)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct address_space *mapping = obj->filp->f_mapping;
+	gfp_t gfp = mapping_gfp_mask(mapping) | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	pgoff_t i, n = obj->size >> PAGE_SHIFT;
+
+	/* Pinned already: nothing to allocate. Checked again under the lock. */
+	if (READ_ONCE(bo->base.pages))
+		return 0;
+
+	for (i = 0; i < n; i++) {
+		struct folio *folio;
+
+		if (!(i % AXON_POPULATE_BATCH)) {
+			if (signal_pending(current))
+				return -ERESTARTSYS;
+			if (drm_dev_is_unplugged(obj->dev))
+				return -ENODEV;
+			cond_resched();
+		}
+
+		folio = shmem_read_folio_gfp(mapping, i, gfp);
+		if (IS_ERR(folio))
+			return PTR_ERR(folio);
+		i = folio_next_index(folio) - 1;
+		folio_put(folio);
+	}
+
+	return 0;
+}
+
 /*
  * The DMA-mapped pages of a buffer: allocated and pinned on the first call
  * until the buffer is freed, or for an import the mapped attachment.
@@ -213,8 +263,12 @@ static struct sg_table *axon_gem_get_sgt(struct axon_gem_object *bo)
 	struct sg_table *sgt;
 	int ret;
 
-	if (!obj->import_attach)
+	if (!obj->import_attach) {
+		ret = axon_gem_populate(bo);
+		if (ret)
+			return ERR_PTR(ret);
 		return drm_gem_shmem_get_pages_sgt(&bo->base);
+	}
 
 	ret = dma_resv_lock_interruptible(obj->resv, NULL);
 	if (ret)
