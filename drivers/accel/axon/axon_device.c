@@ -434,6 +434,8 @@ void axon_device_fini(struct axon_device *adev)
 		synchronize_irq(pci_irq_vector(adev->pdev, i));
 	synchronize_irq(adev->err_irq);
 	cancel_work_sync(&adev->fatal_work);
+	for (i = 0; i < adev->num_queues; i++)
+		cancel_work_sync(&adev->queues[i].fault_work);
 
 	axon_job_kill_all(adev, -ENODEV);
 }

@@ -52,8 +52,10 @@ struct pci_dev;
  * @ring_dma: bus address of @ring
  * @compl: CPU address of the completion word (coherent DMA memory)
  * @compl_dma: bus address of @compl
- * @lock: protects @inflight, @seqno, @tail, @stopped, @last_done and the
- *	descriptors in @ring; taken from the queue interrupt handler
+ * @fault_work: recovers the queue from an error that names no job (see
+ *	axon_queue_fault_work()); runs on &axon_device.reset_wq
+ * @lock: protects @inflight, @seqno, @tail, @stopped, @last_done, @faults
+ *	and the descriptors in @ring; taken from the queue interrupt handler
  * @inflight: jobs whose descriptor is in the ring, oldest first. A job on
  *	this list holds a reference on its VM's AS slot.
  * @seqno: last seqno handed out to a job on this queue
@@ -61,6 +63,7 @@ struct pci_dev;
  * @stopped: the queue is being reset; the interrupt handler only collects
  *	completions and leaves queue errors to the reset code
  * @last_done: time the last job of this queue finished, for busy accounting
+ * @faults: errors naming no job since the queue last completed a job
  */
 struct axon_queue {
 	struct axon_device *adev;
@@ -68,6 +71,7 @@ struct axon_queue {
 	char name[sizeof("axon-q4294967295")];
 	struct drm_gpu_scheduler sched;
 	u64 fence_context;
+	struct work_struct fault_work;
 	struct axon_desc *ring;
 	dma_addr_t ring_dma;
 	__le64 *compl;
@@ -79,6 +83,7 @@ struct axon_queue {
 	u32 tail;
 	bool stopped;
 	ktime_t last_done;
+	u32 faults;
 };
 
 /**
@@ -120,7 +125,10 @@ struct axon_as_slot {
  * @as_lru: VMs bound to a slot, least recently used first
  * @compl_cpu: CPU address of the completion words of all queues
  * @compl_dma: bus address of @compl_cpu
- * @hw_dead: a whole-device reset failed; every job fails with -EIO
+ * @hw_dead: a whole-device reset failed, or a queue could not be enabled
+ *	after one; every job fails with -EIO
+ * @unplug_wq: woken when the device is removed, so that waits that need
+ *	no hardware (DRM_IOCTL_AXON_JOB_WAIT) end with -ENODEV
  * @vms_lock: protects @vms and serialises axon_mmu_unplug() against the
  *	release of a VM
  * @vms: every VM of the device (&axon_vm.dev_node), until it is released

@@ -199,6 +199,7 @@ static void axon_queue_collect_locked(struct axon_queue *q,
 		if (job->seqno > seqno)
 			break;
 		axon_job_retire_locked(q, job, 0, done);
+		q->faults = 0;
 	}
 }
 
@@ -235,10 +236,18 @@ static void axon_queue_handle_error_locked(struct axon_queue *q,
 	     axon_q_read(q, AXON_Q_HEAD) != job->ring_index))
 		job = NULL;
 	if (!job) {
-		drm_err_ratelimited(&adev->drm,
-				    "queue %u: error %u on unknown seqno %llu, resetting\n",
-				    q->id, code, seqno);
-		drm_sched_fault(&q->sched);
+		/*
+		 * No job to blame: a driver or device fault. Reset the queue
+		 * and replay its jobs, counting no hang against anyone; the
+		 * reset code, which stops the queue first, does not come here.
+		 */
+		if (!q->stopped) {
+			drm_err_ratelimited(&adev->drm,
+					    "queue %u: error %u on unknown seqno %llu, resetting the queue\n",
+					    q->id, code, seqno);
+			q->stopped = true;
+			queue_work(adev->reset_wq, &q->fault_work);
+		}
 		return;
 	}
 
@@ -354,17 +363,21 @@ static void axon_sched_start(struct drm_gpu_scheduler *sched)
 
 /*
  * Restart a queue after a queue or device reset. The hardware cancelled
- * whatever descriptor was in progress, so the oldest job left on the ring is
- * failed: with -ETIMEDOUT if it is @bad, the job that timed out, otherwise
- * with -ECANCELED (it was cut short by another queue's reset, or started just
- * as @bad finished). The jobs after it never started: they are written to
+ * whatever descriptor was in progress. If @cut, the oldest job left on the
+ * ring is the one the reset cut short and fails: with -ETIMEDOUT if it is
+ * @bad, the job that timed out, otherwise with -ECANCELED (it was cut short
+ * by another queue's reset, or started just as @bad finished). The jobs
+ * after it (all of them without @cut) never started: they are written to
  * the ring again, with their slots and seqnos, and run as if nothing
  * happened. With @err every job on the ring fails with @err instead. With
  * !@hw_ok the hardware is not touched and the queue stays stopped.
+ *
+ * Returns -EIO, having changed nothing but the completions it collected, if
+ * the device refuses to enable the queue again; the caller escalates.
  */
-static void axon_queue_restart_locked(struct axon_queue *q,
-				      struct axon_job *bad, int err,
-				      bool hw_ok, struct list_head *done)
+static int axon_queue_restart_locked(struct axon_queue *q,
+				     struct axon_job *bad, bool cut, int err,
+				     bool hw_ok, struct list_head *done)
 {
 	struct axon_job *job, *tmp;
 
@@ -372,23 +385,8 @@ static void axon_queue_restart_locked(struct axon_queue *q,
 
 	axon_queue_collect_locked(q, done);
 
-	if (!err) {
-		job = list_first_entry_or_null(&q->inflight, struct axon_job,
-					       node);
-		if (job && job == bad)
-			axon_job_blame(job);
-		if (job)
-			axon_job_retire_locked(q, job,
-					       axon_job_restart_error(true,
-								      job == bad, 0),
-					       done);
-	}
-
-	if (hw_ok && axon_queue_hw_enable(q)) {
-		/* Stays stopped; the next timeout retries the reset. */
-		hw_ok = false;
-		err = err ?: -EIO;
-	}
+	if (hw_ok && axon_queue_hw_enable(q))
+		return -EIO;
 
 	if (err) {
 		list_for_each_entry_safe(job, tmp, &q->inflight, node)
@@ -396,10 +394,21 @@ static void axon_queue_restart_locked(struct axon_queue *q,
 					       axon_job_restart_error(false, false,
 								      err),
 					       done);
+	} else {
+		job = list_first_entry_or_null(&q->inflight, struct axon_job,
+					       node);
+		if (job && cut) {
+			if (job == bad)
+				axon_job_blame(job);
+			axon_job_retire_locked(q, job,
+					       axon_job_restart_error(true,
+								      job == bad, 0),
+					       done);
+		}
 	}
 
 	if (!hw_ok)
-		return;
+		return 0;
 
 	q->tail = 0;
 	list_for_each_entry(job, &q->inflight, node)
@@ -407,16 +416,20 @@ static void axon_queue_restart_locked(struct axon_queue *q,
 	if (q->tail)
 		axon_doorbell(q, q->tail);
 	q->stopped = false;
+	return 0;
 }
 
 /*
  * Whole-device reset. Runs on the reset workqueue, inside drm_dev_enter(),
- * with the scheduler of @bad's queue stopped by the caller when @bad is set.
+ * with the scheduler of @held stopped by the caller when @held is set (the
+ * queue of @bad, if there is a job to blame); it stops and restarts every
+ * other queue's scheduler itself.
  */
 static void axon_device_recover(struct axon_device *adev,
-				struct axon_job *bad, int err)
+				struct axon_queue *held, struct axon_job *bad,
+				int err)
 {
-	struct axon_queue *bad_q = bad ? bad->queue : NULL;
+	struct axon_queue *bad_q = held;
 	unsigned long flags;
 	LIST_HEAD(done);
 	unsigned int i;
@@ -445,7 +458,13 @@ static void axon_device_recover(struct axon_device *adev,
 		struct axon_queue *q = &adev->queues[i];
 
 		spin_lock_irqsave(&q->lock, flags);
-		axon_queue_restart_locked(q, bad, err, hw_ok, &done);
+		if (axon_queue_restart_locked(q, bad, true, err, hw_ok, &done)) {
+			/* A queue that a fresh device refuses: the device is gone. */
+			drm_err(&adev->drm, "queue %u cannot be enabled after a device reset, giving up on the device\n",
+				q->id);
+			WRITE_ONCE(adev->hw_dead, true);
+			axon_queue_restart_locked(q, bad, true, -EIO, false, &done);
+		}
 		spin_unlock_irqrestore(&q->lock, flags);
 		axon_jobs_signal(&done);
 	}
@@ -467,13 +486,21 @@ static void axon_device_recover(struct axon_device *adev,
  */
 void axon_job_reset_device(struct axon_device *adev, int err)
 {
-	axon_device_recover(adev, NULL, err);
+	axon_device_recover(adev, NULL, NULL, err);
 }
 
-static void axon_queue_recover(struct axon_queue *q, struct axon_job *bad)
+/*
+ * Reset one queue, with its scheduler stopped by the caller, and restart it
+ * (see axon_queue_restart_locked() for @bad and @cut). A queue that does not
+ * come back from its reset, or that the device refuses to enable again,
+ * escalates to a whole-device reset.
+ */
+static void axon_queue_recover(struct axon_queue *q, struct axon_job *bad,
+			       bool cut)
 {
 	unsigned long flags;
 	LIST_HEAD(done);
+	int ret;
 
 	axon_queue_stop(q, &done);
 	axon_jobs_signal(&done);
@@ -481,14 +508,68 @@ static void axon_queue_recover(struct axon_queue *q, struct axon_job *bad)
 	if (axon_queue_hw_reset(q)) {
 		drm_err(&q->adev->drm, "queue %u: reset failed, resetting the device\n",
 			q->id);
-		axon_device_recover(q->adev, bad, 0);
+		axon_device_recover(q->adev, q, bad, 0);
 		return;
 	}
 
 	spin_lock_irqsave(&q->lock, flags);
-	axon_queue_restart_locked(q, bad, 0, true, &done);
+	ret = axon_queue_restart_locked(q, bad, cut, 0, true, &done);
 	spin_unlock_irqrestore(&q->lock, flags);
 	axon_jobs_signal(&done);
+
+	if (ret) {
+		drm_err(&q->adev->drm, "queue %u cannot be enabled after its reset, resetting the device\n",
+			q->id);
+		axon_device_recover(q->adev, q, bad, 0);
+	}
+}
+
+/* A queue error in a row that names no job before the device is reset. */
+#define AXON_QUEUE_MAX_FAULTS		3
+
+/**
+ * axon_queue_fault_work() - recover from a queue error that names no job
+ * @work: &axon_queue.fault_work
+ *
+ * BAD_DOORBELL, or an error whose seqno matches no job on the ring, is a
+ * driver or device fault: no job caused it and no file is blamed. Every job
+ * on the ring is intact (a doorbell error lets the descriptor in progress
+ * complete first), so the queue is reset and its jobs replayed. After
+ * %AXON_QUEUE_MAX_FAULTS such errors without a completion in between, the
+ * whole device is reset instead. Runs on &axon_device.reset_wq, so never
+ * concurrently with another reset.
+ */
+static void axon_queue_fault_work(struct work_struct *work)
+{
+	struct axon_queue *q = container_of(work, struct axon_queue, fault_work);
+	struct axon_device *adev = q->adev;
+	unsigned long flags;
+	bool device;
+	int idx;
+
+	if (!drm_dev_enter(&adev->drm, &idx))
+		return;
+
+	spin_lock_irqsave(&q->lock, flags);
+	device = ++q->faults >= AXON_QUEUE_MAX_FAULTS;
+	if (device)
+		q->faults = 0;
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	if (READ_ONCE(adev->hw_dead)) {
+		/* Every job fails in run_job; nothing is left to recover. */
+	} else if (device) {
+		drm_err(&adev->drm, "queue %u: %u errors without a job, resetting the device\n",
+			q->id, AXON_QUEUE_MAX_FAULTS);
+		/* Stops and restarts every scheduler itself. */
+		axon_device_recover(adev, NULL, NULL, 0);
+	} else {
+		drm_sched_stop(&q->sched, NULL);
+		axon_queue_recover(q, NULL, false);
+		axon_sched_start(&q->sched);
+	}
+
+	drm_dev_exit(idx);
 }
 
 static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
@@ -574,9 +655,9 @@ static enum drm_gpu_sched_stat axon_job_timedout(struct drm_sched_job *sched_job
 	if (job->hw_fence_init && !dma_fence_is_signaled(&job->hw_fence->base) &&
 	    !READ_ONCE(adev->hw_dead)) {
 		if (axon_read(adev, AXON_DEV_STATUS) & AXON_DEV_STATUS_FATAL)
-			axon_device_recover(adev, job, -EIO);
+			axon_device_recover(adev, q, job, -EIO);
 		else
-			axon_queue_recover(q, job);
+			axon_queue_recover(q, job, true);
 	}
 
 	axon_sched_start(&q->sched);
@@ -677,6 +758,7 @@ int axon_job_init(struct axon_device *adev)
 	for (i = 0; i < adev->num_queues; i++) {
 		struct axon_queue *q = &adev->queues[i];
 
+		INIT_WORK(&q->fault_work, axon_queue_fault_work);
 		args.name = q->name;
 		ret = drm_sched_init(&q->sched, &args);
 		if (ret) {
