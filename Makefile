@@ -26,8 +26,8 @@ KSFT_DIR = $(AXON_CACHE)/linux-source/tree/tools/testing/selftests
 # Kernel to build against: Debian's 6.12 headers unless KDIR is given.
 kdir = $(if $(KDIR),$(KDIR),$(shell $(DEPS) env | sed -n 's/^AXON_KDIR=//p'))
 
-.PHONY: all modules deps qemu selftests userspace guest-bin run check shell bench clean help \
-	install-udev
+.PHONY: all modules deps qemu selftests stress userspace guest-bin run check shell bench clean \
+	help install-udev
 
 all: modules
 
@@ -48,6 +48,12 @@ selftests:
 	@$(DEPS) packages source
 	$(MAKE) -C $(SELFTESTS) OUTPUT=$(OUT)/selftests KSFT_DIR=$(KSFT_DIR) \
 		UAPI_DIR=$(CURDIR)/include/uapi
+
+# The random-ioctl stress of make check (tools/testing/stress), static.
+stress:
+	@mkdir -p $(OUT)/stress
+	$(CC) -static -O2 -Wall -Wextra -Werror -Wno-unused-parameter -I$(CURDIR)/include/uapi \
+		-I/usr/include/libdrm -o $(OUT)/stress/axon-stress tools/testing/stress/axon-stress.c
 
 userspace:
 	@$(DEPS) packages
