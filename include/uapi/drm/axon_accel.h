@@ -350,7 +350,8 @@ struct drm_axon_submit {
  * Errors of the ioctl itself: -EINVAL for non-zero @flags or @pad, -ENOENT
  * for a @job_id never returned by this file or older than the history,
  * -ETIMEDOUT when the job has not finished by @timeout_ns, -EINTR (restart
- * with the same arguments) on a signal.
+ * with the same arguments) on a signal, -ENODEV when the device is gone,
+ * also when it goes during the wait.
  */
 struct drm_axon_job_wait {
 	/** @job_id: in, from drm_axon_submit.job_id */
