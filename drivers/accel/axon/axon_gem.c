@@ -84,6 +84,26 @@ static void axon_gem_release_dma(struct axon_gem_object *bo)
 	dma_resv_unlock(obj->resv);
 }
 
+/*
+ * At removal, an import also gives up its attachment: exporters that cache
+ * the mapped sg table (drm_gem_prime_dmabuf_ops, vgem's) unmap it for this
+ * device only when the attachment is detached, which the buffer's free
+ * would do only after the driver is unbound. Nothing uses the attachment
+ * once the device is gone (every ioctl and new mmap() fails); the dma-buf
+ * reference the import took is dropped when the buffer is freed.
+ */
+static void axon_gem_unplug_import(struct axon_gem_object *bo)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct dma_buf_attachment *attach = obj->import_attach;
+
+	if (!attach)
+		return;
+	bo->unplugged_dmabuf = attach->dmabuf;
+	obj->import_attach = NULL;
+	dma_buf_detach(attach->dmabuf, attach);
+}
+
 /* The buffer is initialised: from now on axon_gem_unplug() sees it. */
 static void axon_gem_register(struct axon_gem_object *bo)
 {
@@ -98,6 +118,7 @@ static void axon_gem_free(struct drm_gem_object *obj)
 {
 	struct axon_device *adev = to_axon_device(obj->dev);
 	struct axon_gem_object *bo = to_axon_bo(obj);
+	struct dma_buf *dmabuf;
 
 	drm_WARN_ON(obj->dev, !list_empty(&bo->mappings));
 
@@ -112,8 +133,12 @@ static void axon_gem_free(struct drm_gem_object *obj)
 	}
 	mutex_unlock(&adev->bos_lock);
 
+	/* An import detached at removal: the shmem helper frees the rest. */
+	dmabuf = bo->unplugged_dmabuf;
 	mutex_destroy(&bo->mappings_lock);
 	drm_gem_shmem_free(&bo->base);
+	if (dmabuf)
+		dma_buf_put(dmabuf);
 }
 
 /**
@@ -130,8 +155,10 @@ void axon_gem_unplug(struct axon_device *adev)
 	struct axon_gem_object *bo;
 
 	mutex_lock(&adev->bos_lock);
-	list_for_each_entry(bo, &adev->bos, dev_node)
+	list_for_each_entry(bo, &adev->bos, dev_node) {
 		axon_gem_release_dma(bo);
+		axon_gem_unplug_import(bo);
+	}
 	mutex_unlock(&adev->bos_lock);
 }
 

@@ -29,10 +29,13 @@ struct drm_file;
  * @mappings: the mappings of the buffer, one per VM whose file holds a
  *	handle to it
  * @dev_node: link in &axon_device.bos
+ * @unplugged_dmabuf: an import whose attachment axon_gem_unplug() detached:
+ *	the dma-buf, whose reference the buffer still holds until it is freed
  */
 struct axon_gem_object {
 	struct drm_gem_shmem_object base;
 	u32 flags;
+	struct dma_buf *unplugged_dmabuf;
 	struct list_head dev_node;
 	struct mutex mappings_lock; /* protects @mappings */
 	struct list_head mappings;
