@@ -17,7 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -643,43 +643,19 @@ TEST_F_TIMEOUT(safe, residency_charged_to_memcg, 120)
 /* SIGKILL                                                             */
 /* ------------------------------------------------------------------ */
 
-static int send_fd(int sock, int fd)
+/*
+ * Take a copy of file descriptor fd of process pid (pidfd_getfd(), which
+ * needs no AF_UNIX socket: the debug kernel has none).
+ */
+static int grab_fd(pid_t pid, int fd)
 {
-	char buf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 'F';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	int pidfd = syscall(SYS_pidfd_open, pid, 0), ret;
 
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char buf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &m, 0) != 1)
+	if (pidfd < 0)
 		return -1;
-	c = CMSG_FIRSTHDR(&m);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
+	ret = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	close(pidfd);
+	return ret;
 }
 
 /*
@@ -695,7 +671,7 @@ TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs, 60)
 	struct sync_file_info info;
 	struct vgem_gate g;
 	struct axon_bo marker;
-	int sv[2], mark_fd, sfd, st, i;
+	int pfd[2], mark_fd, sfd, cfd, st, i;
 	struct pollfd p;
 	uint64_t t0, t1;
 	pid_t pid;
@@ -705,7 +681,7 @@ TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs, 60)
 	axon_bo_new(_metadata, self->d.fd, 8 * AXON_PAGE, 0, &marker);
 	ASSERT_EQ(0, axon_prime_export(self->d.fd, marker.handle, DRM_CLOEXEC | DRM_RDWR,
 				       &mark_fd));
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
+	ASSERT_EQ(0, pipe(pfd));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -739,14 +715,17 @@ TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs, 60)
 		}
 		sh.handle = so;
 		sh.flags = DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE;
-		if (axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &sh) || send_fd(sv[1], sh.fd))
+		if (axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &sh) ||
+		    write(pfd[1], &sh.fd, sizeof(sh.fd)) != sizeof(sh.fd))
 			_exit(4);
 		for (;;)
 			pause();
 	}
-	close(sv[1]);
-	sfd = recv_fd(sv[0]);
-	ASSERT_LE(0, sfd) TH_LOG("the client did not queue its jobs");
+	close(pfd[1]);
+	ASSERT_EQ(sizeof(cfd), read(pfd[0], &cfd, sizeof(cfd)))
+		TH_LOG("the client did not queue its jobs");
+	sfd = grab_fd(pid, cfd);
+	ASSERT_LE(0, sfd) TH_LOG("pidfd_getfd: %s", strerror(errno));
 
 	t0 = axon_now_ns();
 	ASSERT_EQ(0, kill(pid, SIGKILL));
@@ -768,7 +747,7 @@ TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs, 60)
 	EXPECT_EQ(-1, axon_find_not(marker.map, 0, marker.size))
 		TH_LOG("a job of the killed client reached the device");
 	close(sfd);
-	close(sv[0]);
+	close(pfd[0]);
 	close(mark_fd);
 	axon_bo_free(&marker);
 	vgem_gate_free(_metadata, &g);
@@ -781,7 +760,7 @@ TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs, 60)
 
 /*
  * Job N is forgotten once job N + JOB_HISTORY is submitted, whatever the
- * order jobs finish in: job 1 runs on queue 0 held at a gate while
+ * order jobs finish in: job 1 waits on queue 0 for a vgem fence while
  * JOB_HISTORY NOPs finish on queue 1. While it runs it can be waited for;
  * once it has finished, a new JOB_WAIT for it is -ENOENT at once (the ids
  * decide, not when the job is freed); job 2 is remembered until one more
@@ -793,7 +772,8 @@ TEST_F_TIMEOUT(safe, job_history_by_ids_only, 120)
 	struct drm_axon_bo_ref ref;
 	struct axon_job_args a = { .queue = 0, .bos = &ref, .nbos = 1 };
 	struct drm_axon_job_wait w;
-	struct axon_bo gate, cmd, nop;
+	struct vgem_gate vg;
+	struct axon_bo cmd, nop;
 	struct axon_dev f;
 	struct waiter wt = { 0 };
 	struct drm_axon_submit s;
@@ -804,11 +784,14 @@ TEST_F_TIMEOUT(safe, job_history_by_ids_only, 120)
 	if (self->nq < 2)
 		SKIP(return, "needs two queues, the device has %u", self->nq);
 	ASSERT_EQ(1024, hist);	/* uapi.rst */
+	if (!vgem_gate_new(_metadata, &vg))
+		return;
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &f));	/* ids start at 1 */
-	axon_bo_new(_metadata, f.fd, AXON_PAGE, 0, &gate);
-	ref = axon_ref(&gate, AXON_RW);
+	/* job 1 waits for a vgem fence, as long as the test takes */
+	ASSERT_EQ(0, axon_prime_import(f.fd, vg.dmabuf, &ref.handle));
+	ref.flags = AXON_R;
 	axon_cmd_init(&c);
-	axon_cmd_wait(&c, gate.addr, 1, axon_sem_timeout_us(&self->d));
+	axon_cmd_nop(&c);
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, f.fd, &c, &a, &cmd, &id));
 	ASSERT_EQ(1, id);
 
@@ -826,7 +809,7 @@ TEST_F_TIMEOUT(safe, job_history_by_ids_only, 120)
 	wt.id = 1;
 	ASSERT_EQ(0, pthread_create(&th, NULL, wait_thread, &wt));
 	axon_sleep_ms(20);
-	axon_gate_open(gate.map, 1);
+	vgem_gate_open(_metadata, &vg);
 	pthread_join(th, NULL);
 	EXPECT_EQ(0, wt.ret) TH_LOG("the wait that began before job 1 finished: %s",
 				    strerror(-wt.ret));
@@ -840,8 +823,8 @@ TEST_F_TIMEOUT(safe, job_history_by_ids_only, 120)
 	EXPECT_EQ(0, axon_job_wait_rel(f.fd, 3, AXON_WAIT_NS, &w));
 	axon_bo_free(&nop);
 	axon_bo_free(&cmd);
-	axon_bo_free(&gate);
 	axon_dev_close(&f);
+	vgem_gate_free(_metadata, &vg);
 }
 
 /* ------------------------------------------------------------------ */
