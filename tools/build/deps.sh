@@ -26,6 +26,7 @@ PACKAGES=(
 	libfdt-dev zlib1g-dev python3 dpkg-dev
 	libopenblas-pthread-dev
 	python3-docutils python3-ply python3-git git
+	protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
 )
 
 log() { echo "deps: $*" >&2; }

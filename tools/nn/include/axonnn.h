@@ -188,6 +188,7 @@ struct axnn_target {
 	uint64_t max_bo_size;		/* bytes per buffer */
 	uint32_t max_submit_bos;	/* buffers per job */
 	uint32_t job_timeout_ms;	/* the kernel's job timeout */
+	uint64_t max_plane;		/* per-command working-set bound (MAX_PLANE) */
 };
 
 /* CAPS bits of the v1.1 tensor commands (hardware.rst) */

@@ -24,6 +24,7 @@ void axnn_target_default(struct axnn_target *t)
 	t->max_bo_size = 1ull << 32;
 	t->max_submit_bos = 64;
 	t->job_timeout_ms = 2000;
+	t->max_plane = 1u << 24;
 }
 
 static void free_ctx(struct nn_ctx *c)
@@ -184,6 +185,8 @@ int axnn_compile(const struct axnn_model *m, const struct axnn_input_spec *specs
 		c.target.max_cmd_size = 1u << 20;
 	if (!c.target.max_bo_size)
 		c.target.max_bo_size = 1ull << 32;
+	if (!c.target.max_plane)
+		c.target.max_plane = 1u << 24;
 	if (opts)
 		c.opts = *opts;
 	c.n_t = c.cap_t = m->n_v;

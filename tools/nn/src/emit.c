@@ -70,7 +70,7 @@ static uint64_t td_elems(const struct nn_td *td)
 	return n;
 }
 
-/* hardware.rst work units: elements written x reduction length, >= 1 per element */
+/* hardware.rst "Work budget": the units a command spends (v1 commands: 0) */
 uint64_t nn_cmd_work(const struct nn_cmd *c)
 {
 	const struct nn_td *in = &c->td[0];
@@ -78,32 +78,37 @@ uint64_t nn_cmd_work(const struct nn_cmd *c)
 	switch (c->opcode) {
 	case OP_CONV2D:
 		return td_elems(&c->td[4]) * c->td[1].dims[1] * c->td[1].dims[2] * c->td[1].dims[3];
-	case OP_CONVT2D:
-		/* the bound: every output element x (C/g) x KH x KW */
-		return td_elems(&c->td[4]) * (c->td[1].dims[0] / (c->p.conv.groups ? c->p.conv.groups : 1)) *
-		       c->td[1].dims[2] * c->td[1].dims[3];
+	case OP_CONVT2D: {
+		uint64_t g = c->p.conv.groups ? c->p.conv.groups : 1;
+		uint64_t w = td_elems(in) * c->td[1].dims[1] * c->td[1].dims[2] * c->td[1].dims[3];
+		uint64_t o = td_elems(&c->td[4]);
+
+		(void)g;
+		return w > o ? w : o;
+	}
 	case OP_MATMUL:
 		return td_elems(&c->td[3]) * c->td[0].dims[2];
-	case OP_POOL2D: {
-		uint64_t w = (uint64_t)c->p.pool.k[0] * c->p.pool.k[1];
-
-		return td_elems(&c->td[1]) * (w ? w : 1);
-	}
+	case OP_POOL2D:
+		return td_elems(&c->td[1]) * c->p.pool.k[0] * c->p.pool.k[1];
 	case OP_RESIZE:
-		return td_elems(&c->td[1]) * 4;
-	case OP_REDUCE: {
-		uint64_t o = td_elems(&c->td[1]), i = td_elems(in);
-
-		return i > o ? i : o;
-	}
+		return td_elems(&c->td[1]) * (c->p.resize.mode == RZ_LINEAR ? 4 : 1);
+	case OP_REDUCE:
 	case OP_SOFTMAX:
-		return td_elems(in) * 3;
+		return td_elems(in);
 	case OP_COPY:
 	case OP_FILL:
-		return c->p.fill.size / 4 + 1;
+		return 0;
 	default:
 		return td_elems(&c->td[nn_cmd_out_td(c)]);
 	}
+}
+
+/* an estimate of the device time, in the same units (v1 copies included) */
+uint64_t nn_cmd_cost(const struct nn_cmd *c)
+{
+	if (c->opcode == OP_COPY || c->opcode == OP_FILL)
+		return c->p.fill.size / 16 + 1;
+	return nn_cmd_work(c) + 1;
 }
 
 static uint64_t f32b(float f)

@@ -236,6 +236,7 @@ struct nn_cmd {
 /* index of the output TD of a command */
 int nn_cmd_out_td(const struct nn_cmd *c);
 uint64_t nn_cmd_work(const struct nn_cmd *c);
+uint64_t nn_cmd_cost(const struct nn_cmd *c);
 unsigned int nn_cmd_words(uint8_t opcode);
 
 struct nn_prog_io {

@@ -431,6 +431,19 @@ static void coalesce(struct nn_view **v, int n)
 	}
 }
 
+/* alpha/beta of an op code that uses neither must be 0 (hardware.rst) */
+static void ab_clean(uint32_t op, float *a, float *b)
+{
+	if (op == EL_CLIP || op == EL_HARDSIGMOID)
+		return;
+	if (op == EL_LEAKYRELU) {
+		*b = 0;
+		return;
+	}
+	*a = 0;
+	*b = 0;
+}
+
 struct ew_args {
 	uint8_t opcode, flags;
 	uint32_t op;
@@ -514,6 +527,7 @@ static int emit_ew_views(struct nn_ctx *c, const struct ew_args *a, struct nn_vi
 		cmd->p.elt.op = a->op;
 		cmd->p.elt.alpha = a->alpha;
 		cmd->p.elt.beta = a->beta;
+		ab_clean(a->op, &cmd->p.elt.alpha, &cmd->p.elt.beta);
 	}
 	return 0;
 }

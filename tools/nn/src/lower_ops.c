@@ -37,6 +37,7 @@ static void epilogue_of(struct nn_ctx *c, int node, uint32_t *ep, float *a, floa
 		*ep = (uint32_t)f->act_op;
 		*a = f->act_a;
 		*b = f->act_b;
+		ab_clean(*ep, a, b);
 	}
 }
 
@@ -141,6 +142,15 @@ static int lower_conv(struct nn_ctx *c, int node)
 	if (per_n > c->target.work_budget)
 		return nn_node_err(c, node, "one image needs %llu work units, above the device's %llu per command",
 				   (unsigned long long)per_n, (unsigned long long)c->target.work_budget);
+	uint64_t cg = (uint64_t)(tr ? x.dims[1] : w.dims[1] * g.group) / (uint64_t)g.group;
+	uint64_t og = (uint64_t)y.dims[1] / (uint64_t)g.group;
+	uint64_t plane = c->target.max_plane;
+
+	if (cg * (uint64_t)x.dims[2] * (uint64_t)x.dims[3] > plane ||
+	    og * cg * (uint64_t)w.dims[2] * (uint64_t)w.dims[3] > plane ||
+	    og * (uint64_t)y.dims[2] * (uint64_t)y.dims[3] > plane)
+		return nn_node_err(c, node, "a group's input, weights or output exceed the device's %llu-element plane",
+				   (unsigned long long)plane);
 	int64_t nb = (int64_t)(c->target.work_budget / per_n);
 
 	if (nb < 1)
@@ -208,6 +218,10 @@ static int emit_pool2d(struct nn_ctx *c, const struct nn_view *x, const struct n
 		       const int64_t *k, const int64_t *s, const int64_t *d, const int64_t *pads,
 		       uint32_t op)
 {
+	if ((uint64_t)(x->dims[2] * x->dims[3]) > c->target.max_plane ||
+	    (uint64_t)(y->dims[2] * y->dims[3]) > c->target.max_plane)
+		return nn_node_err(c, c->cur_node, "a plane above the device's %llu elements",
+				   (unsigned long long)c->target.max_plane);
 	if (!td_fits(x) || !td_fits(y))
 		return nn_node_err(c, c->cur_node, "a stride does not fit 32 bits");
 	struct nn_cmd *cmd = nn_new_cmd(c, OP_POOL2D);
@@ -309,6 +323,57 @@ static int emit_matmul_one(struct nn_ctx *c, const struct nn_view *a, const stru
 	uint64_t work = (uint64_t)out->dims[0] * (uint64_t)out->dims[1] * (uint64_t)out->dims[2] *
 			(uint64_t)a->dims[2];
 
+	uint64_t M = (uint64_t)out->dims[1], N = (uint64_t)out->dims[2], K = (uint64_t)a->dims[2];
+	uint64_t plane = c->target.max_plane;
+
+	if ((M * K > plane || M * N > plane) && M > 1) {
+		int64_t half = out->dims[1] / 2;
+
+		for (int part = 0; part < 2; part++) {
+			struct nn_view as = *a, os = *out, cs;
+			int64_t at = part ? half : 0, len = part ? out->dims[1] - half : half;
+
+			as.off += at * a->str[1];
+			os.off += at * out->str[1];
+			as.dims[1] = os.dims[1] = len;
+			if (bias) {
+				cs = *bias;
+				cs.off += at * bias->str[1];
+				cs.dims[1] = len;
+			}
+			int ret = emit_matmul_one(c, &as, b, bias ? &cs : NULL, &os, alpha, beta, ep,
+						  ea, eb);
+
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	if ((K * N > plane || M * N > plane) && N > 1) {
+		int64_t half = out->dims[2] / 2;
+
+		for (int part = 0; part < 2; part++) {
+			struct nn_view bs = *b, os = *out, cs;
+			int64_t at = part ? half : 0, len = part ? out->dims[2] - half : half;
+
+			bs.off += at * b->str[2];
+			os.off += at * out->str[2];
+			bs.dims[2] = os.dims[2] = len;
+			if (bias) {
+				cs = *bias;
+				cs.off += at * bias->str[2];
+				cs.dims[2] = len;
+			}
+			int ret = emit_matmul_one(c, a, &bs, bias ? &cs : NULL, &os, alpha, beta, ep,
+						  ea, eb);
+
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	if (M * K > plane || K * N > plane || M * N > plane)
+		return nn_node_err(c, c->cur_node, "a matrix product above the device's plane limit");
 	if (work > c->target.work_budget && out->dims[0] > 1) {
 		/* split the batch */
 		for (int64_t i = 0; i < out->dims[0]; i++) {
@@ -676,6 +741,9 @@ static int lower_softmax(struct nn_ctx *c, int node)
 	}
 	if (!nn_elems(d3, 3))
 		return 0;
+	if ((uint64_t)d3[1] > c->target.max_plane)
+		return nn_node_err(c, node, "softmax over %lld elements, above the device's plane limit",
+				   (long long)d3[1]);
 	struct nn_view a = reshape_view(&x, 3, d3), b = reshape_view(&y, 3, d3);
 
 	if (!td_fits(&a))
@@ -1218,7 +1286,20 @@ static int lower_resize(struct nn_ctx *c, int node)
 	if ((ret = vview(c, n->in[0], &x)) || (ret = oview(c, out_v(n, 0), &y)))
 		return ret;
 	/* the RESIZE command: 4-D, N and C unchanged, nearest/linear */
-	if (rz.rank == 4 && rz.mode <= 1 && rz.coord <= RZ_TF_HALF_PIXEL_FOR_NN &&
+	/*
+	 * RESIZE computes align_corners/pytorch_half_pixel from the output size,
+	 * ONNX from scale x input: use it only where the two agree.
+	 */
+	bool sizes_agree = (double)(float)rz.scale[2] * (double)x.dims[2] == (double)rz.out[2] &&
+			   (double)(float)rz.scale[3] * (double)x.dims[3] == (double)rz.out[3];
+	bool coord_ok = rz.coord == RZ_HALF_PIXEL || rz.coord == RZ_ASYMMETRIC ||
+			((rz.coord == RZ_ALIGN_CORNERS || rz.coord == RZ_PYTORCH_HALF_PIXEL) &&
+			 sizes_agree) ||
+			(rz.coord == RZ_TF_HALF_PIXEL_FOR_NN && rz.mode == RZ_NEAREST);
+
+	if (rz.rank == 4 && rz.mode <= 1 && coord_ok &&
+	    (uint64_t)(x.dims[2] * x.dims[3]) <= c->target.max_plane &&
+	    (uint64_t)(rz.out[2] * rz.out[3]) <= c->target.max_plane &&
 	    rz.out[0] == x.dims[0] && rz.out[1] == x.dims[1] &&
 	    !(c->opts.flags & AXNN_COMPILE_NO_RESIZE_CMD) && (c->target.features & AXNN_CAP_POOL)) {
 		if (!td_fits(&x) || !td_fits(&y))
@@ -1232,7 +1313,7 @@ static int lower_resize(struct nn_ctx *c, int node)
 		cmd->n_td = 2;
 		cmd->p.resize.mode = (uint32_t)rz.mode;
 		cmd->p.resize.coord = (uint32_t)rz.coord;
-		cmd->p.resize.nearest = (uint32_t)rz.nearest;
+		cmd->p.resize.nearest = rz.mode == RZ_NEAREST ? (uint32_t)rz.nearest : 0;
 		cmd->p.resize.scale_h = (float)rz.scale[2];
 		cmd->p.resize.scale_w = (float)rz.scale[3];
 		return 0;

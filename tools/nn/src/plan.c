@@ -127,6 +127,7 @@ static int plan_jobs(struct nn_ctx *c, struct axnn_program *p)
 	uint64_t max_words = c->target.max_cmd_size / 8;
 	uint64_t per_job = c->opts.work_per_job;
 	struct nn_job cur = { 0 };
+	uint64_t budget = 0;
 
 	if (!per_job) {
 		/* assume 1e9 work units per second with a factor 4 to spare */
@@ -138,15 +139,24 @@ static int plan_jobs(struct nn_ctx *c, struct axnn_program *p)
 	if (!p->jobs)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < p->n_cmds; i++) {
-		uint64_t w = nn_cmd_words(p->cmds[i].opcode), work = nn_cmd_work(&p->cmds[i]);
+		uint64_t w = nn_cmd_words(p->cmds[i].opcode), cost = nn_cmd_cost(&p->cmds[i]);
+		uint64_t work = nn_cmd_work(&p->cmds[i]);
 
-		if (cur.count && (cur.words + w > max_words || cur.work + work > per_job)) {
+		if (work > c->target.work_budget)
+			return nn_err(c, "command %u needs %llu work units, above the device's %llu per job",
+				      i, (unsigned long long)work,
+				      (unsigned long long)c->target.work_budget);
+		/* a new job when the words, the device's budget or the time would overflow */
+		if (cur.count && (cur.words + w > max_words || cur.work + cost > per_job ||
+				  budget + work > c->target.work_budget)) {
 			p->jobs[p->n_jobs++] = cur;
 			cur = (struct nn_job){ .first = i };
+			budget = 0;
 		}
 		cur.count++;
 		cur.words += w;
-		cur.work += work;
+		cur.work += cost;
+		budget += work;
 		p->stats.work_units += work;
 		p->stats.cmd_bytes += w * 8;
 		p->stats.cmd_count[p->cmds[i].opcode & 31]++;

@@ -68,16 +68,10 @@ int axnn_target_from_device(struct axon_device *dev, struct axnn_target *t, stru
 		t->max_submit_bos = (uint32_t)pr->max_submit_bos;
 	if (pr->job_timeout_ms)
 		t->job_timeout_ms = (uint32_t)pr->job_timeout_ms;
-#ifdef AXON_PARAM_MAX_RANK
-	uint64_t v;
-
-	if (!axon_device_query(dev, AXON_PARAM_MAX_RANK, &v) && v >= 1 && v <= 6)
-		t->max_rank = (uint32_t)v;
-#endif
-#ifdef AXON_PARAM_WORK_BUDGET
-	if (!axon_device_query(dev, AXON_PARAM_WORK_BUDGET, &v) && v)
-		t->work_budget = v;
-#endif
+	if (pr->max_rank >= 1 && pr->max_rank <= 6)
+		t->max_rank = (uint32_t)pr->max_rank;
+	if (pr->work_budget)
+		t->work_budget = pr->work_budget;
 	return 0;
 }
 

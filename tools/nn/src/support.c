@@ -322,6 +322,9 @@ static int check_node(struct nn_ctx *c, int node)
 			return nn_node_err(c, node, "3-D pooling with padding or partial windows in depth is not supported");
 		if (g.nsp == 3 && need_cap(c, node, AXNN_CAP_REDUCE, "REDUCE"))
 			return -EINVAL;
+		for (int i = 0; i < g.nsp; i++)
+			if (g.pb[i] >= (g.k[i] - 1) * g.d[i] + 1 || g.pe[i] >= (g.k[i] - 1) * g.d[i] + 1)
+				return nn_node_err(c, node, "pads not smaller than the (dilated) kernel");
 		return 0;
 	}
 	if (!strcmp(op, "GlobalAveragePool") || !strcmp(op, "GlobalMaxPool"))

@@ -338,6 +338,26 @@ static int64_t binary_i(uint32_t op, int64_t x, int64_t y, int *bad)
 	}
 }
 
+/* an op that does not use alpha/beta needs both 0; LEAKYRELU uses alpha only */
+static int ab_check(struct sim *s, uint32_t op, uint64_t ab, const char *what)
+{
+	if (op == 17 || op == 19)
+		return 0;
+	if (op == 28 ? (ab >> 32) != 0 : ab != 0)
+		return fail(s, "%s: alpha/beta must be 0 for op %u", what, op);
+	return 0;
+}
+
+#define MAX_PLANE (1ll << 24)
+
+static int work(struct sim *s, uint64_t units, const char *what)
+{
+	if (units > s->budget || s->work + units > s->budget)
+		return fail(s, "%s: the job's work budget is exceeded", what);
+	s->work += units;
+	return 0;
+}
+
 static int do_tcopy(struct sim *s, const uint64_t *w, uint8_t flags)
 {
 	struct td a, b;
@@ -366,12 +386,16 @@ static int do_tcopy(struct sim *s, const uint64_t *w, uint8_t flags)
 		return fail(s, "TCOPY: DEQUANTIZE needs int -> fp32");
 	int64_t n = nelem(&b);
 
-	s->work += (uint64_t)n;
+	if (work(s, (uint64_t)n, "TCOPY"))
+		return -1;
 	for (int64_t i = 0; i < n; i++) {
 		uint8_t *src = at(&a, i), *dst = at(&b, i);
 
 		if (mode == 1) {
-			double q = nearbyint(getf(&a, src) / scale) + zp;
+			double q = nearbyint((double)(float)(getf(&a, src) / scale)) + zp;
+
+			if (isnan(q))
+				q = zp;
 
 			puti(&b, dst, sat(q > 3e9 ? (int64_t)3e9 : q < -3e9 ? (int64_t)-3e9 : (int64_t)q,
 					  b.dtype));
@@ -422,9 +446,12 @@ static int do_telt(struct sim *s, const uint64_t *w)
 		return -1;
 	if (d.dtype == 1 && (op == 6 || op == 7 || (op >= 18 && op <= 23) || (op >= 26 && op <= 29)))
 		return fail(s, "TELT: op %u not defined for int32", op);
+	if (ab_check(s, op, w[2], "TELT"))
+		return -1;
 	int64_t n = nelem(&d);
 
-	s->work += (uint64_t)n;
+	if (work(s, (uint64_t)n, "TELT"))
+		return -1;
 	for (int64_t i = 0; i < n; i++) {
 		uint8_t *pa = at(&a, i), *pd = at(&d, i);
 
@@ -510,11 +537,17 @@ static int do_conv(struct sim *s, const uint64_t *w, int transpose)
 	    no_alias(s, &out, &res, 0))
 		return -1;
 	int64_t cg = C / groups, og = O / groups;
-	uint64_t work = (uint64_t)(N * O * OH * OW) * (uint64_t)(cg * KH * KW);
+	uint64_t units = transpose ? (uint64_t)(N * C * H * W) * (uint64_t)(og * KH * KW) :
+				     (uint64_t)(N * O * OH * OW) * (uint64_t)(cg * KH * KW);
 
-	if (work > s->budget)
-		return fail(s, "%s: above the work budget", nm);
-	s->work += work;
+	if (transpose && units < (uint64_t)(N * O * OH * OW))
+		units = (uint64_t)(N * O * OH * OW);
+	if (cg * H * W > MAX_PLANE || og * cg * KH * KW > MAX_PLANE || og * OH * OW > MAX_PLANE)
+		return fail(s, "%s: MAX_PLANE exceeded", nm);
+	if (ep && ep < 16)
+		return fail(s, "%s: bad epilogue %u", nm, ep);
+	if (ab_check(s, ep, w[44], nm) || work(s, units, nm))
+		return -1;
 	static double acc[1 << 22];
 	int64_t total = N * O * OH * OW;
 
@@ -618,13 +651,19 @@ static int do_pool(struct sim *s, const uint64_t *w)
 
 	if (out.dims[0] != in.dims[0] || out.dims[1] != in.dims[1])
 		return fail(s, "POOL2D: N, C differ");
+	if (pt >= (kh - 1) * dh + 1 || pb >= (kh - 1) * dh + 1 || pl >= (kw - 1) * dw + 1 ||
+	    pr >= (kw - 1) * dw + 1)
+		return fail(s, "POOL2D: a pad not smaller than the dilated kernel");
+	if (H * W > MAX_PLANE || OH * OW > MAX_PLANE)
+		return fail(s, "POOL2D: MAX_PLANE exceeded");
 	int64_t eh = H + pt + pb - dh * (kh - 1) - 1, ew = W + pl + pr - dw * (kw - 1) - 1;
 
 	if (eh < 0 || ew < 0 ||
 	    (OH != eh / sh + 1 && OH != (eh + sh - 1) / sh + 1) ||
 	    (OW != ew / sw + 1 && OW != (ew + sw - 1) / sw + 1))
 		return fail(s, "POOL2D: output dims follow neither floor nor ceil");
-	s->work += (uint64_t)nelem(&out) * (uint64_t)(kh * kw);
+	if (work(s, (uint64_t)nelem(&out) * (uint64_t)(kh * kw), "POOL2D"))
+		return -1;
 	for (int64_t n = 0; n < in.dims[0]; n++)
 		for (int64_t c = 0; c < in.dims[1]; c++)
 			for (int64_t oh = 0; oh < OH; oh++)
@@ -653,6 +692,8 @@ static int do_pool(struct sim *s, const uint64_t *w)
 					}
 					uint8_t *p = at4(&out, n, c, oh, ow);
 
+					if (!cnt)
+						return fail(s, "POOL2D: a window without a valid tap");
 					if (op == 1)
 						acc = cnt ? acc / (double)cnt : 0;
 					else if (op == 2)
@@ -667,14 +708,11 @@ static int do_pool(struct sim *s, const uint64_t *w)
 
 static double resize_coord(uint32_t coord, double x, double scale, int64_t in, int64_t outn)
 {
-	double ow = scale * (double)in;
-
-	(void)outn;
 	switch (coord) {
 	case 0: return (x + 0.5) / scale - 0.5;
 	case 1: return x / scale;
-	case 2: return ow == 1 ? 0 : x * (double)(in - 1) / (ow - 1);
-	case 3: return ow == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
+	case 2: return outn == 1 ? 0 : x * (double)(in - 1) / (double)(outn - 1);
+	case 3: return outn == 1 ? 0 : (x + 0.5) / scale - 0.5;
 	default: return (x + 0.5) / scale;
 	}
 }
@@ -714,9 +752,14 @@ static int do_resize(struct sim *s, const uint64_t *w)
 		return fail(s, "RESIZE: bad parameters");
 	if (out.dims[0] != in.dims[0] || out.dims[1] != in.dims[1])
 		return fail(s, "RESIZE: N, C differ");
+	if ((mode == 1 && (nm || coord == 4)))
+		return fail(s, "RESIZE: nearest mode / TF_HALF_PIXEL_FOR_NN with LINEAR");
 	int64_t H = in.dims[2], W = in.dims[3], OH = out.dims[2], OW = out.dims[3];
 
-	s->work += (uint64_t)nelem(&out) * 4;
+	if (H * W > MAX_PLANE || OH * OW > MAX_PLANE)
+		return fail(s, "RESIZE: MAX_PLANE exceeded");
+	if (work(s, (uint64_t)nelem(&out) * (mode ? 4 : 1), "RESIZE"))
+		return -1;
 	for (int64_t n = 0; n < in.dims[0]; n++)
 		for (int64_t c = 0; c < in.dims[1]; c++)
 			for (int64_t oh = 0; oh < OH; oh++)
@@ -764,7 +807,8 @@ static int do_reduce(struct sim *s, const uint64_t *w)
 		return -1;
 	int64_t no = nelem(&out), ni = nelem(&in), per = ni / no;
 
-	s->work += (uint64_t)(ni > no ? ni : no);
+	if (work(s, (uint64_t)ni, "REDUCE"))
+		return -1;
 	for (int64_t o = 0; o < no; o++) {
 		/* out index -> in base index; iterate reduced axes */
 		int64_t oi[6], rem = o;
@@ -841,7 +885,10 @@ static int do_softmax(struct sim *s, const uint64_t *w)
 		return -1;
 	int64_t A = in.dims[axis], n = nelem(&in) / A;
 
-	s->work += (uint64_t)nelem(&in) * 3;
+	if (A > MAX_PLANE)
+		return fail(s, "SOFTMAX: MAX_PLANE exceeded");
+	if (work(s, (uint64_t)nelem(&in), "SOFTMAX"))
+		return -1;
 	for (int64_t o = 0; o < n; o++) {
 		int64_t idx[6], rem = o, bi = 0, bo = 0;
 
@@ -901,11 +948,14 @@ static int do_matmul(struct sim *s, const uint64_t *w)
 		return fail(s, "MATMUL: bias dims");
 	if (no_alias(s, &d, &a, 0) || no_alias(s, &d, &b, 0) || no_alias(s, &d, &c, 0))
 		return -1;
-	uint64_t work = (uint64_t)(B * M * N) * (uint64_t)K;
-
-	if (work > s->budget)
-		return fail(s, "MATMUL: above the work budget");
-	s->work += work;
+	if (!isfinite(alpha) || !isfinite(beta) || (c.absent && beta != 0))
+		return fail(s, "MATMUL: alpha/beta not finite, or beta without bias");
+	if (M * K > MAX_PLANE || K * N > MAX_PLANE || M * N > MAX_PLANE)
+		return fail(s, "MATMUL: MAX_PLANE exceeded");
+	if (ep && ep < 16)
+		return fail(s, "MATMUL: bad epilogue");
+	if (ab_check(s, ep, w[35], "MATMUL") || work(s, (uint64_t)(B * M * N) * (uint64_t)K, "MATMUL"))
+		return -1;
 	for (int64_t z = 0; z < B; z++)
 		for (int64_t i = 0; i < M; i++)
 			for (int64_t j = 0; j < N; j++) {
@@ -930,6 +980,8 @@ static int do_matmul(struct sim *s, const uint64_t *w)
 int sim_exec(struct sim *s, const uint64_t *w, size_t n)
 {
 	size_t pos = 0;
+
+	s->work = 0;	/* the budget is per job */
 
 	while (pos < n) {
 		uint64_t h = w[pos];
