@@ -37,6 +37,9 @@ struct nn_args {
 	int sh_rank[MAX_IN];
 	int n_sh;
 	const char *output, *device, *format, *exclude;
+	const char *ref_name[MAX_IN], *ref_file[MAX_IN];
+	int n_ref;
+	double rtol, atol;
 	int iters, warmup, dump, verbose, claimed, list;
 	char **paths;
 	int n_paths;
@@ -49,8 +52,10 @@ static void nn_usage(FILE *f)
 		"\n"
 		"  run MODEL.onnx [--input NAME=FILE]... [--input-shape NAME=1x3x48x320]...\n"
 		"          [--output DIR] [--format npy|pb] [--device PATH] [--iters N] [--dump]\n"
+		"          [--ref OUTPUT=FILE [--rtol R] [--atol A]]\n"
 		"      run the model on the device; inputs are .npy or TensorProto .pb files,\n"
-		"      outputs are written to DIR/<name>.npy (or .pb), else summarised\n"
+		"      outputs are written to DIR/<name>.npy (or .pb), else summarised; --ref\n"
+		"      compares an output with a reference file (default rtol 1e-3, atol 1e-5)\n"
 		"  check PATH... [--claimed] [--exclude FILE] [--device PATH] [-v] [--list]\n"
 		"      ONNX node tests: PATH is a test directory (model.onnx with\n"
 		"      test_data_set_*), a model.onnx, or a directory of test_* directories;\n"
@@ -94,6 +99,8 @@ static int parse_args(int argc, char **argv, struct nn_args *a)
 	a->iters = 1;
 	a->warmup = 2;
 	a->format = "npy";
+	a->rtol = 1e-3;
+	a->atol = 1e-5;
 	a->paths = calloc((size_t)argc + 1, sizeof(char *));
 	if (!a->paths)
 		return -1;
@@ -126,6 +133,20 @@ static int parse_args(int argc, char **argv, struct nn_args *a)
 				return -1;
 			}
 			a->n_sh++;
+		} else if (!strcmp(o, "--ref") && v) {
+			char *eq = strchr(argv[++i], '=');
+
+			if (!eq || a->n_ref >= MAX_IN) {
+				die_msg("--ref takes OUTPUT_NAME=FILE");
+				return -1;
+			}
+			*eq = 0;
+			a->ref_name[a->n_ref] = argv[i];
+			a->ref_file[a->n_ref++] = eq + 1;
+		} else if (!strcmp(o, "--rtol") && v) {
+			a->rtol = atof(argv[++i]);
+		} else if (!strcmp(o, "--atol") && v) {
+			a->atol = atof(argv[++i]);
 		} else if (!strcmp(o, "--output") && v) {
 			a->output = argv[++i];
 		} else if (!strcmp(o, "--format") && v) {
@@ -372,6 +393,8 @@ static int cmd_nn_run(const struct nn_args *a)
 	}
 	if (a->output)
 		mkdir(a->output, 0755);
+	int bad = 0;
+
 	for (unsigned int i = 0; i < axnn_program_num_outputs(l.p); i++) {
 		struct axnn_tensor_info info;
 		const void *ptr;
@@ -380,6 +403,29 @@ static int cmd_nn_run(const struct nn_args *a)
 		axnn_program_output(l.p, i, &info);
 		axnn_session_output_buffer(s, i, &ptr, &size);
 		print_info("output", &info);
+		for (int r = 0; r < a->n_ref; r++) {
+			struct axnn_tensor ref, got = { .dtype = info.dtype, .rank = info.rank,
+							.data = (void *)ptr, .size = size };
+			struct axnn_compare cmp;
+
+			if (strcmp(a->ref_name[r], info.name))
+				continue;
+			memcpy(got.dims, info.dims, sizeof(got.dims));
+			if (axnn_tensor_load(a->ref_file[r], &ref, &err)) {
+				print_error("cannot read a reference", -EINVAL, &err);
+				bad = 1;
+				continue;
+			}
+			int c = axnn_tensor_compare(&got, &ref, a->rtol, a->atol, &cmp);
+
+			printf("    vs %s: max abs err %.3g, max rel err %.3g, %" PRIu64
+			       " outside rtol %g atol %g%s\n", a->ref_file[r], cmp.max_abs, cmp.max_rel,
+			       cmp.mismatches, a->rtol, a->atol,
+			       !cmp.shape_ok || !cmp.dtype_ok ? " (shape or dtype differ)" : "");
+			if (c)
+				bad = 1;
+			axnn_tensor_release(&ref);
+		}
 		if (a->output) {
 			struct axnn_tensor t = { .name = (char *)info.name, .dtype = info.dtype,
 						 .rank = info.rank, .data = (void *)ptr, .size = size };
@@ -409,7 +455,7 @@ static int cmd_nn_run(const struct nn_args *a)
 			printf("    min %.6g max %.6g mean %.6g\n", mn, mx, n ? sum / (double)n : 0);
 		}
 	}
-	ret = 0;
+	ret = bad;
 out:
 	axnn_session_free(s);
 	loaded_free(&l);
