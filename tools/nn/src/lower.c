@@ -727,6 +727,139 @@ static uint32_t bin_op(const char *op)
 	return EL_SUB;	/* Xor, Equal start with a difference */
 }
 
+/*
+ * int16, uint16 and uint32 through int32: 16-bit values are assembled from
+ * their bytes (low byte unsigned, high byte signed or not) and written back
+ * as the two low bytes; uint32 is the int32 bit pattern, with the sign bit
+ * flipped around MIN/MAX so that signed order is unsigned order.
+ */
+static bool is_wide(int dt)
+{
+	return dt == NN_INT16 || dt == NN_UINT16 || dt == NN_UINT32;
+}
+
+static int store_of(struct nn_ctx *c, int v, bool out, int64_t *off)
+{
+	struct nn_ten *t = TV(v);
+	int err = -EINVAL;
+
+	if (!out) {
+		int s = value_store_raw(c, v, &err, true);
+
+		if (s < 0)
+			return err;
+		*off = TV(root_of(c, v))->store_off;
+		return s;
+	}
+	if (t->store < 0) {
+		int s = nn_new_store(c, ST_ARENA, (uint64_t)nn_elems(t->dims, t->rank) *
+				     nn_dtype_size(t->dtype), v);
+
+		if (s < 0)
+			return s;
+		t->store = s;
+	}
+	t->runtime = true;
+	*off = t->store_off;
+	return t->store;
+}
+
+/* the bytes of element k of a 16-bit tensor as a view of @byte */
+static struct nn_view byte_view(int store, int64_t off, int rank, const int64_t *dims, int esize,
+				int byte, int dt)
+{
+	struct nn_view w = mkview(store, off + byte, NN_DT_UINT8, rank, dims);
+
+	for (int d = 0; d < w.rank; d++)
+		w.str[d] *= esize;
+	w.dt = dt;
+	return w;
+}
+
+static int wide_load(struct nn_ctx *c, int v, bool flip, struct nn_view *out)
+{
+	const struct nn_ten *t = TV(v);
+	int64_t off;
+	int s = store_of(c, v, false, &off), ret;
+
+	if (s < 0)
+		return s;
+	if (t->dtype == NN_UINT32) {
+		struct nn_view w = mkview(s, off, NN_DT_INT32, t->rank, t->dims), k;
+
+		if (!flip) {
+			*out = w;
+			return 0;
+		}
+		if ((ret = tview(c, NN_DT_INT32, t->rank, t->dims, out)) ||
+		    (ret = cscalar(c, NN_DT_INT32, (double)INT32_MIN, &k)))
+			return ret;
+		return emit_telt(c, EL_ADD, &w, &k, out, 0, 0);
+	}
+	struct nn_view lo = byte_view(s, off, t->rank, t->dims, 2, 0, NN_DT_UINT8);
+	struct nn_view hi = byte_view(s, off, t->rank, t->dims, 2, 1,
+				      t->dtype == NN_INT16 ? NN_DT_INT8 : NN_DT_UINT8);
+	struct nn_view h, k;
+
+	if ((ret = tview(c, NN_DT_INT32, t->rank, t->dims, out)) ||
+	    (ret = tview(c, NN_DT_INT32, t->rank, t->dims, &h)) ||
+	    (ret = emit_copy(c, &lo, out)) || (ret = emit_copy(c, &hi, &h)) ||
+	    (ret = cscalar(c, NN_DT_INT32, 256, &k)) ||
+	    (ret = emit_telt(c, EL_MUL, &h, &k, &h, 0, 0)))
+		return ret;
+	return emit_telt(c, EL_ADD, out, &h, out, 0, 0);
+}
+
+static int wide_store(struct nn_ctx *c, const struct nn_view *t32, int y, bool flip)
+{
+	const struct nn_ten *t = TV(y);
+	int64_t off;
+	int s = store_of(c, y, true, &off), ret;
+
+	if (s < 0)
+		return s;
+	if (t->dtype == NN_UINT32) {
+		struct nn_view w = mkview(s, off, NN_DT_INT32, t->rank, t->dims), k;
+
+		if (!flip)
+			return emit_copy(c, t32, &w);
+		if ((ret = cscalar(c, NN_DT_INT32, (double)INT32_MIN, &k)))
+			return ret;
+		return emit_telt(c, EL_SUB, t32, &k, &w, 0, 0);
+	}
+	for (int byte = 0; byte < 2; byte++) {
+		struct nn_view src = *t32, dst = byte_view(s, off, t->rank, t->dims, 2, byte,
+							   NN_DT_UINT8);
+
+		src.dt = NN_DT_UINT8;
+		src.off += byte;
+		if ((ret = emit_copy(c, &src, &dst)))
+			return ret;
+	}
+	return 0;
+}
+
+static int lower_wide(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	int y = out_v(n, 0);
+	uint32_t op = bin_op(n->op);
+	bool flip = TV(y)->dtype == NN_UINT32 && (op == EL_MIN || op == EL_MAX);
+	struct nn_view acc, in, dst;
+	int ret;
+
+	if ((ret = wide_load(c, n->in[0], flip, &acc)))
+		return ret;
+	for (unsigned int i = 1; i < n->n_in; i++) {
+		if ((ret = wide_load(c, n->in[i], flip, &in)) ||
+		    (ret = tview(c, NN_DT_INT32, TV(y)->rank, TV(y)->dims, &dst)) ||
+		    (ret = emit_telt(c, op, &acc, &in, &dst, 0, 0)))
+			return ret;
+		acc = dst;
+	}
+	return wide_store(c, &acc, y, flip);
+}
+
 static int lower_binary(struct nn_ctx *c, int node)
 {
 	const struct nn_node *n = NODE(node);
@@ -738,6 +871,8 @@ static int lower_binary(struct nn_ctx *c, int node)
 	bool equal = !strcmp(n->op, "Equal");
 	int ret;
 
+	if (is_wide(TV(y)->dtype))
+		return lower_wide(c, node);
 	if ((ret = oview(c, y, &out)))
 		return ret;
 	if (n->n_in == 1) {

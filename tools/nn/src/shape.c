@@ -48,8 +48,8 @@ static bool foldable(struct nn_ctx *c, int v)
 {
 	const struct nn_ten *t = TV(v);
 
-	/* hints only for integer tensors the device cannot hold (int64 shapes, ...) */
-	return t->is_const || (t->is_hint && nn_dev_dtype(t->dtype) < 0 && nn_is_int(t->dtype));
+	/* hints fold only through int64 tensors: shape arithmetic */
+	return t->is_const || (t->is_hint && t->dtype == NN_INT64);
 }
 
 bool nn_is_param(struct nn_ctx *c, int v)

@@ -23,7 +23,7 @@
 
 const struct nn_opdef nn_ops[] = {
 	{ "Abs", 6, 0, "TELT", "float, int32, int8, uint8" },
-	{ "Add", 7, 0, "TELT", "broadcasting; float, int32, int8/uint8 with wrap-around; fused into CONV2D/MATMUL" },
+	{ "Add", 7, 0, "TELT", "broadcasting; float, int32, int16, int8, uint32, uint16, uint8 (wrap-around); fused into CONV2D/MATMUL" },
 	{ "And", 7, 0, "TELT", "bool, as int32 MUL" },
 	{ "AveragePool", 7, 0, "POOL2D", "1-D, 2-D; 3-D without depth padding (POOL2D + REDUCE)" },
 	{ "BatchNormalization", 7, 0, "folded / TELT", "folded into a preceding Conv, else scale and shift; training mode" },
@@ -59,10 +59,10 @@ const struct nn_opdef nn_ops[] = {
 	{ "LogSoftmax", 1, 0, "SOFTMAX", "opset < 13 coerces to 2-D; float" },
 	{ "LRN", 1, 0, "REDUCE + TELT", "composite" },
 	{ "MatMul", 1, 0, "MATMUL", "batched, broadcast batches, 1-D promotion; float" },
-	{ "Max", 6, 0, "TELT", "variadic; float, int32, int8, uint8" },
+	{ "Max", 6, 0, "TELT", "variadic; float, int32, int16, int8, uint32, uint16, uint8" },
 	{ "MaxPool", 1, 0, "POOL2D", "1-D, 2-D, dilations, ceil_mode; 3-D without depth padding; float, int8, uint8; no Indices" },
 	{ "Mean", 6, 0, "TELT", "variadic; float" },
-	{ "Min", 6, 0, "TELT", "variadic; float, int32, int8, uint8" },
+	{ "Min", 6, 0, "TELT", "variadic; float, int32, int16, int8, uint32, uint16, uint8" },
 	{ "Mul", 7, 0, "TELT", "float, int32, int8/uint8" },
 	{ "Neg", 6, 0, "TELT", "float, int32, int8" },
 	{ "Not", 1, 0, "TELT", "bool" },
@@ -222,8 +222,15 @@ static int check_node(struct nn_ctx *c, int node)
 		"ReduceLogSum", "ReduceLogSumExp", NULL,
 	};
 
-	if (matches(op, binary))
-		return need_cap(c, node, AXNN_CAP_TENSOR, "TELT") ?: all_dtypes(c, node, F32_I);
+	if (matches(op, binary)) {
+		static const int WIDE[] = { NN_INT16, NN_UINT16, NN_UINT32, 0 };
+
+		if (need_cap(c, node, AXNN_CAP_TENSOR, "TELT"))
+			return -EINVAL;
+		if (y >= 0 && in_set(TV(y)->dtype, WIDE) && strcmp(op, "Div"))
+			return all_dtypes(c, node, WIDE);
+		return all_dtypes(c, node, F32_I);
+	}
 	if (matches(op, logic))
 		return need_cap(c, node, AXNN_CAP_TENSOR, "TELT") ?: all_dtypes(c, node, BOOLS);
 	if (matches(op, fl_unary))
