@@ -40,7 +40,7 @@ struct nn_args {
 	const char *ref_name[MAX_IN], *ref_file[MAX_IN];
 	int n_ref;
 	double rtol, atol;
-	int iters, warmup, dump, verbose, claimed, list;
+	int iters, warmup, dump, verbose, claimed, list, profile;
 	char **paths;
 	int n_paths;
 };
@@ -61,7 +61,9 @@ static void nn_usage(FILE *f)
 		"      test_data_set_*), a model.onnx, or a directory of test_* directories;\n"
 		"      one TAP line each, compared with ONNX's tolerances (rtol 1e-3, atol 1e-7)\n"
 		"  bench MODEL.onnx --input-shape NAME=DIMS [--iters N] [--warmup N] [--device PATH]\n"
-		"      latency, CPU time and submissions per inference on the device\n"
+		"          [--profile]\n"
+		"      latency, CPU time and submissions per inference on the device; --profile\n"
+		"      adds device time per command, per operator and per opcode\n"
 		"  compile MODEL.onnx [--input-shape NAME=DIMS]... [--input NAME=FILE]... [--dump]\n"
 		"      compile on the host only: statistics and the command listing\n"
 		"  ops\n"
@@ -167,6 +169,8 @@ static int parse_args(int argc, char **argv, struct nn_args *a)
 			a->dump = 1;
 		} else if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
 			a->verbose = 1;
+		} else if (!strcmp(o, "--profile")) {
+			a->profile = 1;
 		} else if (!strcmp(o, "--claimed")) {
 			a->claimed = 1;
 		} else if (!strcmp(o, "--list")) {
@@ -506,6 +510,88 @@ static int cmp_dbl(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+struct agg {
+	const char *key;
+	unsigned int n;
+	uint64_t ns, work;
+};
+
+static int agg_add(struct agg *v, int n, const char *key, uint64_t ns, uint64_t work)
+{
+	int k;
+
+	for (k = 0; k < n; k++)
+		if (!strcmp(v[k].key, key))
+			break;
+	if (k == n)
+		v[n++] = (struct agg){ key, 0, 0, 0 };
+	v[k].n++;
+	v[k].ns += ns;
+	v[k].work += work;
+	return n;
+}
+
+static int cmp_agg(const void *x, const void *y)
+{
+	const struct agg *a = x, *b = y;
+
+	return a->ns < b->ns ? 1 : a->ns > b->ns ? -1 : 0;
+}
+
+static int cmp_prof(const void *x, const void *y)
+{
+	const struct axnn_cmd_profile *a = x, *b = y;
+
+	return a->ns < b->ns ? 1 : a->ns > b->ns ? -1 : 0;
+}
+
+static void print_profile(struct axnn_session *s, const struct axnn_program *p)
+{
+	unsigned int n = 0;
+	struct axnn_program_stats st;
+	struct axnn_cmd_profile *cp;
+	struct agg *byop, *byonnx;
+	int nop = 0, nonnx = 0;
+	uint64_t total = 0;
+
+	axnn_program_stats(p, &st);
+	n = st.commands;
+	cp = calloc(n + 1, sizeof(*cp));
+	byop = calloc(n + 1, sizeof(*byop));
+	byonnx = calloc(n + 1, sizeof(*byonnx));
+	if (!cp || !byop || !byonnx || axnn_session_profile(s, cp, n) < 0) {
+		free(cp);
+		free(byop);
+		free(byonnx);
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		total += cp[i].ns;
+		nop = agg_add(byop, nop, cp[i].opcode, cp[i].ns, cp[i].work);
+		nonnx = agg_add(byonnx, nonnx, cp[i].op[0] ? cp[i].op : "(copy)", cp[i].ns, cp[i].work);
+	}
+	qsort(byop, (size_t)nop, sizeof(*byop), cmp_agg);
+	qsort(byonnx, (size_t)nonnx, sizeof(*byonnx), cmp_agg);
+	printf("profile: %.3f ms of device time in %u commands\n", (double)total * 1e-6, n);
+	printf("  %-10s %5s %10s %6s %12s\n", "command", "count", "ms", "%", "Gunits/s");
+	for (int k = 0; k < nop; k++)
+		printf("  %-10s %5u %10.3f %5.1f%% %12.2f\n", byop[k].key, byop[k].n,
+		       (double)byop[k].ns * 1e-6, 100.0 * (double)byop[k].ns / (double)(total ? total : 1),
+		       byop[k].ns ? (double)byop[k].work / (double)byop[k].ns : 0);
+	printf("  %-22s %5s %10s %6s\n", "ONNX operator", "cmds", "ms", "%");
+	for (int k = 0; k < nonnx; k++)
+		printf("  %-22s %5u %10.3f %5.1f%%\n", byonnx[k].key, byonnx[k].n,
+		       (double)byonnx[k].ns * 1e-6, 100.0 * (double)byonnx[k].ns / (double)(total ? total : 1));
+	qsort(cp, n, sizeof(*cp), cmp_prof);
+	printf("  slowest commands:\n");
+	for (unsigned int i = 0; i < n && i < 15; i++)
+		printf("  %8.3f ms %-8s %-18s %s (%.3g units)\n", (double)cp[i].ns * 1e-6, cp[i].opcode,
+		       cp[i].op, cp[i].node, (double)cp[i].work);
+	free(cp);
+	free(byop);
+	free(byonnx);
+}
+
 static int cmd_nn_bench(const struct nn_args *a)
 {
 	struct axon_device *dev;
@@ -528,8 +614,9 @@ static int cmd_nn_bench(const struct nn_args *a)
 	if (ret)
 		goto out;
 	double t0 = now_s();
+	struct axnn_session_options so = { .flags = a->profile ? AXNN_SESSION_PROFILE : 0 };
 
-	ret = axnn_session_create(dev, l.p, NULL, &s, &err);
+	ret = axnn_session_create(dev, l.p, &so, &s, &err);
 	if (ret) {
 		print_error("cannot set the program up on the device", ret, &err);
 		ret = 1;
@@ -586,6 +673,8 @@ static int cmd_nn_bench(const struct nn_args *a)
 	printf("submissions  %.1f per inference\n", (double)subs / iters);
 	printf("csv,%s,%.4f,%.4f,%.4f,%.2f\n", a->model, lat[iters / 2] * 1e3, lat[0] * 1e3,
 	       cpu / iters * 1e3, (double)subs / iters);
+	if (a->profile)
+		print_profile(s, l.p);
 	ret = 0;
 out:
 	free(lat);

@@ -362,7 +362,13 @@ struct axnn_session_options {
 	const struct axnn_binding *bindings;
 	unsigned int n_bindings;
 	uint32_t queue;		/* hardware queue (default 0) */
+	uint32_t flags;		/* AXNN_SESSION_* */
 };
+/*
+ * a device TIMESTAMP after every command (and at the start of every job),
+ * read by axnn_session_profile(); costs 2 words per command
+ */
+#define AXNN_SESSION_PROFILE	(1u << 0)
 
 /**
  * axnn_session_create - instantiate @prog on @dev
@@ -432,6 +438,31 @@ struct axnn_run_stats {
 	int64_t total_ns;		/* submit to last job done */
 };
 AXNN_API int axnn_session_stats(const struct axnn_session *s, struct axnn_run_stats *st);
+
+/**
+ * struct axnn_cmd_profile - one command of the last inference (profiling)
+ * @opcode: the device command ("TCOPY", "CONV2D", ...)
+ * @node, @op: the ONNX node it lowers and its operator ("" for output copies)
+ * @ns: device time from the end of the previous command to its end
+ * @work: its work units (hardware.rst)
+ */
+struct axnn_cmd_profile {
+	const char *opcode;
+	const char *node;
+	const char *op;
+	uint64_t ns;
+	uint64_t work;
+};
+
+/**
+ * axnn_session_profile - per-command device times of the last inference of a
+ * session created with AXNN_SESSION_PROFILE
+ * @out, @max: receives up to @max entries in command order
+ *
+ * Returns the number of commands, -EINVAL without profiling or before a run.
+ */
+AXNN_API int axnn_session_profile(const struct axnn_session *s, struct axnn_cmd_profile *out,
+				  unsigned int max);
 
 /* ------------------------------------------------------------------------ */
 /* Tensor files: .npy (numpy) and ONNX TensorProto (.pb)                    */

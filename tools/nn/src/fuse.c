@@ -3,12 +3,17 @@
  * Epilogue fusion, decided on the graph before lowering: a Conv (or
  * ConvTranspose, MatMul, Gemm) whose output feeds only
  *
- *   [BatchNormalization]   (Conv with constant weights: folded into W, B)
+ *   [BatchNormalization, Mul/Add/Sub/Div by per-channel constants]...
+ *                          (Conv with constant weights: folded into W, B)
  *   [Add]                  (residual or bias: CONV2D's res / MATMUL's bias)
  *   [activation]           (Relu, Clip, Sigmoid, HardSigmoid, HardSwish,
- *                           LeakyRelu, Tanh, or x * HardSigmoid(x) = HardSwish)
+ *                           LeakyRelu, Tanh, x * HardSigmoid(x) and
+ *                           x * Clip(x + 3, 0, 6) / 6, both HardSwish)
  *
  * in that order becomes one command writing the last value of the chain.
+ * Per-channel constant Mul/Add/... feeding an unpadded Conv (1x1 convolutions
+ * after an activation) are folded into its weights too: with zero padding
+ * the shift is a constant per output channel.
  * Each step needs its input to have exactly one reader (graph outputs count
  * as readers), and the Add's other operand must be computed before the head.
  *
@@ -130,6 +135,128 @@ static bool act_code(struct nn_ctx *c, int k, struct nn_fuse *f)
 	return true;
 }
 
+/*
+ * @k is "value op constant" for the value @v, with a constant that is one
+ * number per channel (dim 1) of @v or a scalar: the constant's value index
+ */
+static int chan_const_operand(struct nn_ctx *c, int k, int v, bool *const_first)
+{
+	const struct nn_node *n = NODE(k);
+	int o, r;
+
+	if (n->n_in != 2 || n->n_out != 1)
+		return -1;
+	if (n->in[0] == v) {
+		o = n->in[1];
+		*const_first = false;
+	} else if (n->in[1] == v) {
+		o = n->in[0];
+		*const_first = true;
+	} else {
+		return -1;
+	}
+	if (o < 0 || o == v || !TV(o)->is_const || !nn_is_float(TV(o)->dtype) ||
+	    TV(o)->dtype != NN_FLOAT)
+		return -1;
+	r = TV(v)->rank;
+	if (TV(o)->rank > r || r < 2)
+		return -1;
+	for (int d = 0; d < TV(o)->rank; d++) {
+		int od = d + r - TV(o)->rank;	/* the output dim it lines up with */
+		int64_t cd = TV(o)->dims[d];
+
+		if (cd != 1 && !(od == 1 && cd == TV(v)->dims[1]))
+			return -1;
+	}
+	/* the result has the dims of v (no broadcast of v itself) */
+	if (!same_dims(TV(n->out[0]), TV(v)))
+		return -1;
+	return o;
+}
+
+static bool is_affine_op(const char *op)
+{
+	return !strcmp(op, "Mul") || !strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Div");
+}
+
+/* a scalar constant input of @k equal to @want */
+static bool const_input_is(struct nn_ctx *c, int k, int v, double want)
+{
+	const struct nn_node *n = NODE(k);
+
+	for (unsigned int i = 0; i < n->n_in; i++) {
+		int x = n->in[i];
+
+		if (x < 0 || x == v)
+			continue;
+		if (!TV(x)->is_const || nn_elems(TV(x)->dims, TV(x)->rank) != 1 ||
+		    fabs(nn_get_f(TV(x)->data, TV(x)->dtype, 0) - want) > 1e-6 * fabs(want))
+			return false;
+		return true;
+	}
+	return false;
+}
+
+/* x * clip(x + 3, 0, 6) / 6 (or * 1/6) starting at value @x: the nodes, or false */
+static bool hardswish_chain(struct nn_ctx *c, int x, int nodes[4], int *out)
+{
+	const struct axnn_model *m = c->m;
+	int add = -1;
+
+	if (nn_count_readers(c, x) != 2)
+		return false;
+	for (unsigned int q = 0; q < m->n_nodes; q++)
+		if (active(c, (int)q) && !strcmp(NODE(q)->op, "Add") && NODE(q)->n_in == 2 &&
+		    (NODE(q)->in[0] == x || NODE(q)->in[1] == x) && const_input_is(c, (int)q, x, 3.0))
+			add = (int)q;
+	if (add < 0)
+		return false;
+	int clip = sole_consumer(c, NODE(add)->out[0]);
+
+	if (clip < 0 || strcmp(NODE(clip)->op, "Clip"))
+		return false;
+	struct nn_fuse tmp;
+
+	if (!act_code(c, clip, &tmp) || tmp.act_a != 0 || tmp.act_b != 6)
+		return false;
+	int mul = sole_consumer(c, NODE(clip)->out[0]);
+
+	if (mul < 0 || strcmp(NODE(mul)->op, "Mul") || NODE(mul)->n_in != 2 ||
+	    !((NODE(mul)->in[0] == x && NODE(mul)->in[1] == NODE(clip)->out[0]) ||
+	      (NODE(mul)->in[1] == x && NODE(mul)->in[0] == NODE(clip)->out[0])))
+		return false;
+	int div = sole_consumer(c, NODE(mul)->out[0]);
+
+	if (div < 0 || NODE(div)->n_in != 2 || NODE(div)->in[0] != NODE(mul)->out[0])
+		return false;
+	if (!((!strcmp(NODE(div)->op, "Div") && const_input_is(c, div, NODE(mul)->out[0], 6.0)) ||
+	      (!strcmp(NODE(div)->op, "Mul") && const_input_is(c, div, NODE(mul)->out[0], 1.0 / 6))))
+		return false;
+	nodes[0] = add;
+	nodes[1] = clip;
+	nodes[2] = mul;
+	nodes[3] = div;
+	*out = NODE(div)->out[0];
+	return true;
+}
+
+static bool zero_pads(struct nn_ctx *c, int k)
+{
+	struct nn_conv_geom g;
+	unsigned int saved = c->n_err;
+	bool ok;
+
+	if (nn_conv_geom(c, k, false, &g)) {
+		c->n_err = saved;
+		return false;
+	}
+	ok = true;
+	for (int i = 0; i < g.nsp; i++)
+		if (g.pb[i] || g.pe[i])
+			ok = false;
+	return ok;
+}
+
 void nn_fuse(struct nn_ctx *c)
 {
 	const struct axnn_model *m = c->m;
@@ -140,8 +267,10 @@ void nn_fuse(struct nn_ctx *c)
 		return;
 	}
 	for (unsigned int k = 0; k < m->n_nodes; k++) {
-		c->fuse[k].head = c->fuse[k].bn = c->fuse[k].add = c->fuse[k].act = -1;
-		c->fuse[k].mul = c->fuse[k].out = c->fuse[k].add_other = -1;
+		struct nn_fuse *f = &c->fuse[k];
+
+		memset(f, 0, sizeof(*f));
+		f->head = f->add = f->act = f->out = f->add_other = f->pre_in = -1;
 		pos[k] = -1;
 	}
 	for (unsigned int j = 0; j < c->n_order; j++)
@@ -162,24 +291,57 @@ void nn_fuse(struct nn_ctx *c)
 		if (n->n_out != 1 || !is_f32(c, n->out[0]) || !is_f32(c, n->in[0]))
 			continue;
 		int cur = n->out[0], nx;
+		bool const_wb = (conv || convt) && TV(n->in[1])->is_const &&
+				(n->n_in < 3 || n->in[2] < 0 || TV(n->in[2])->is_const);
 
-		/* BatchNormalization into a Conv with constant weights */
-		if (conv && TV(n->in[1])->is_const && (n->n_in < 3 || n->in[2] < 0 ||
-						       TV(n->in[2])->is_const) &&
-		    (nx = sole_consumer(c, cur)) >= 0 && !strcmp(NODE(nx)->op, "BatchNormalization")) {
-			const struct nn_node *b = NODE(nx);
-			bool ok = b->n_in == 5 && b->in[0] == cur && !nn_attr_i(b, "training_mode", 0) &&
-				  nn_attr_i(b, "spatial", 1) == 1;
+		/* constants applied to the input of an unpadded Conv: into W and B */
+		if (conv && const_wb && zero_pads(c, k)) {
+			int v = n->in[0];
 
-			for (unsigned int o = 1; o < b->n_out; o++)
-				ok &= b->out[o] < 0 || !nn_count_readers(c, b->out[o]);
-			for (int i = 1; ok && i < 5; i++)
-				ok &= b->in[i] >= 0 && TV(b->in[i])->is_const;
-			if (ok) {
-				f->bn = nx;
-				c->fuse[nx].head = k;
-				cur = b->out[0];
+			while (f->n_pre < NN_MAX_AFFINE) {
+				int p = c->m->v[v].producer;
+				bool cf;
+
+				if (p < 0 || !active(c, p) || c->fuse[p].head >= 0 ||
+				    !is_affine_op(NODE(p)->op) || nn_count_readers(c, v) != 1)
+					break;
+				int src = NODE(p)->in[0], oc;
+
+				/* find the non-constant operand */
+				if (src < 0 || TV(src)->is_const)
+					src = NODE(p)->n_in > 1 ? NODE(p)->in[1] : -1;
+				if (src < 0 || (oc = chan_const_operand(c, p, src, &cf)) < 0 ||
+				    (cf && !strcmp(NODE(p)->op, "Div")) || !is_f32(c, src))
+					break;
+				f->pre[f->n_pre++] = p;
+				v = src;
 			}
+			if (f->n_pre) {
+				f->pre_in = v;
+				for (int i = 0; i < f->n_pre; i++)
+					c->fuse[f->pre[i]].head = k;
+			}
+		}
+		/* BatchNormalization and constant scale/shift after a Conv: into W and B */
+		while (const_wb && f->n_post < NN_MAX_AFFINE && (nx = sole_consumer(c, cur)) >= 0) {
+			const struct nn_node *b = NODE(nx);
+			bool cf, ok = false;
+
+			if (!strcmp(b->op, "BatchNormalization")) {
+				ok = b->n_in == 5 && b->in[0] == cur && !nn_attr_i(b, "training_mode", 0) &&
+				     nn_attr_i(b, "spatial", 1) == 1;
+				for (unsigned int o = 1; o < b->n_out; o++)
+					ok &= b->out[o] < 0 || !nn_count_readers(c, b->out[o]);
+				for (int i = 1; ok && i < 5; i++)
+					ok &= b->in[i] >= 0 && TV(b->in[i])->is_const;
+			} else if (is_affine_op(b->op) && chan_const_operand(c, nx, cur, &cf) >= 0) {
+				ok = !(cf && !strcmp(b->op, "Div"));
+			}
+			if (!ok)
+				break;
+			f->post[f->n_post++] = nx;
+			c->fuse[nx].head = k;
+			cur = b->out[0];
 		}
 		/* residual / bias Add */
 		if (!gemm && (nx = sole_consumer(c, cur)) >= 0 && !strcmp(NODE(nx)->op, "Add") &&
@@ -199,13 +361,23 @@ void nn_fuse(struct nn_ctx *c)
 			}
 		}
 		/* activation */
+		int hs[4], hs_out;
+
 		nx = sole_consumer(c, cur);
 		if (nx >= 0 && act_code(c, nx, f)) {
 			c->fuse[nx].head = k;
 			cur = NODE(nx)->out[0];
+		} else if (hardswish_chain(c, cur, hs, &hs_out)) {
+			f->act = hs[0];
+			f->act_op = EL_HARDSWISH;
+			f->act_a = f->act_b = 0;
+			for (int i = 0; i < 4; i++)
+				c->fuse[hs[i]].head = k;
+			cur = hs_out;
+			c->n_fused += 3;
 		} else if (nn_count_readers(c, cur) == 2) {
 			/* x * HardSigmoid(x, 1/6, 1/2) */
-			int hs = -1, mul = -1;
+			int hsn = -1, mul = -1;
 
 			for (unsigned int q = 0; q < m->n_nodes; q++) {
 				const struct nn_node *z = NODE(q);
@@ -213,25 +385,25 @@ void nn_fuse(struct nn_ctx *c)
 				if (!active(c, (int)q) || z->n_in < 1)
 					continue;
 				if (!strcmp(z->op, "HardSigmoid") && z->in[0] == cur)
-					hs = (int)q;
+					hsn = (int)q;
 			}
-			if (hs >= 0 && fabsf(nn_attr_f(NODE(hs), "alpha", 0.2f) - 1.0f / 6) < 1e-6f &&
-			    nn_attr_f(NODE(hs), "beta", 0.5f) == 0.5f &&
-			    (mul = sole_consumer(c, NODE(hs)->out[0])) >= 0 &&
+			if (hsn >= 0 && fabsf(nn_attr_f(NODE(hsn), "alpha", 0.2f) - 1.0f / 6) < 1e-6f &&
+			    nn_attr_f(NODE(hsn), "beta", 0.5f) == 0.5f &&
+			    (mul = sole_consumer(c, NODE(hsn)->out[0])) >= 0 &&
 			    !strcmp(NODE(mul)->op, "Mul") && NODE(mul)->n_in == 2 &&
-			    ((NODE(mul)->in[0] == cur && NODE(mul)->in[1] == NODE(hs)->out[0]) ||
-			     (NODE(mul)->in[1] == cur && NODE(mul)->in[0] == NODE(hs)->out[0]))) {
-				f->act = hs;
-				f->mul = mul;
+			    ((NODE(mul)->in[0] == cur && NODE(mul)->in[1] == NODE(hsn)->out[0]) ||
+			     (NODE(mul)->in[1] == cur && NODE(mul)->in[0] == NODE(hsn)->out[0]))) {
+				f->act = hsn;
 				f->act_op = EL_HARDSWISH;
-				c->fuse[hs].head = k;
+				f->act_a = f->act_b = 0;
+				c->fuse[hsn].head = k;
 				c->fuse[mul].head = k;
 				cur = NODE(mul)->out[0];
+				c->n_fused++;
 			}
 		}
 		f->out = cur;
-		if (f->bn >= 0 || f->add >= 0 || f->act >= 0)
-			c->n_fused += (f->bn >= 0) + (f->add >= 0) + (f->act >= 0) + (f->mul >= 0);
+		c->n_fused += (unsigned int)(f->n_post + f->n_pre) + (f->add >= 0) + (f->act >= 0);
 	}
 	free(pos);
 }

@@ -393,15 +393,21 @@ int nn_new_store(struct nn_ctx *c, int kind, uint64_t size, int value);
 struct nn_cmd *nn_new_cmd(struct nn_ctx *c, uint8_t opcode);
 
 /* fuse.c: graph-level epilogue fusion decided before lowering */
+#define NN_MAX_AFFINE 8
 struct nn_fuse {
 	int head;		/* absorbed node: the node whose command computes it, -1 */
-	int bn;			/* BatchNormalization folded into a Conv, -1 */
+	int post[NN_MAX_AFFINE];	/* BN / Mul / Add / Sub / Div by constants after a
+					 * Conv, folded into its weights and bias */
+	int n_post;
+	int pre[NN_MAX_AFFINE];	/* Mul / Add / ... by constants before an unpadded
+				 * Conv (nearest the Conv first), folded likewise */
+	int n_pre;
+	int pre_in;		/* the value the Conv reads instead of its input, -1 */
 	int add;		/* Add fused as residual / bias, -1 */
 	int add_other;		/* the Add's other operand (value) */
-	int act;		/* activation fused as the epilogue, -1 */
+	int act;		/* activation fused as the epilogue (first node), -1 */
 	int act_op;		/* EL_* */
 	float act_a, act_b;
-	int mul;		/* x * HardSigmoid(x) -> HardSwish: the Mul, -1 */
 	int out;		/* value the fused command writes */
 };
 void nn_fuse(struct nn_ctx *c);

@@ -33,7 +33,7 @@ static void epilogue_of(struct nn_ctx *c, int node, uint32_t *ep, float *a, floa
 
 	*ep = 0;
 	*a = *b = 0;
-	if (f->act >= 0 || f->mul >= 0) {
+	if (f->act >= 0) {
 		*ep = (uint32_t)f->act_op;
 		*a = f->act_a;
 		*b = f->act_b;
@@ -48,45 +48,126 @@ static int out_value(struct nn_ctx *c, int node)
 	return f->out >= 0 ? f->out : NODE(node)->out[0];
 }
 
-static int bn_fold(struct nn_ctx *c, int conv, int bn, struct nn_view *w, struct nn_view *bias)
+/* value of a per-channel (or scalar) constant for channel @ch */
+static double chan_val(struct nn_ctx *c, int v, int64_t ch)
 {
-	const struct nn_node *cn = NODE(conv), *bnn = NODE(bn);
+	const struct nn_ten *t = TV(v);
+	int64_t n = nn_elems(t->dims, t->rank);
+
+	return nn_get_f(t->data, t->dtype, n > 1 ? (size_t)ch : 0);
+}
+
+/* compose y = k x + s for the chain of constant ops after (or before) a Conv */
+static void compose(struct nn_ctx *c, const int *nodes, int n, int first_in, int64_t ch,
+		    double *k, double *sh)
+{
+	int cur = first_in;
+
+	for (int i = 0; i < n; i++) {
+		const struct nn_node *q = NODE(nodes[i]);
+
+		if (!strcmp(q->op, "BatchNormalization")) {
+			double sc = chan_val(c, q->in[1], ch), be = chan_val(c, q->in[2], ch);
+			double mu = chan_val(c, q->in[3], ch), var = chan_val(c, q->in[4], ch);
+			double kk = sc / sqrt(var + (double)nn_attr_f(q, "epsilon", 1e-5f));
+
+			*k *= kk;
+			*sh = (*sh - mu) * kk + be;
+		} else {
+			bool cf = q->in[1] == cur;	/* constant first */
+			double v = chan_val(c, cf ? q->in[0] : q->in[1], ch);
+
+			if (!strcmp(q->op, "Mul")) {
+				*k *= v;
+				*sh *= v;
+			} else if (!strcmp(q->op, "Div")) {
+				*k /= v;
+				*sh /= v;
+			} else if (!strcmp(q->op, "Add")) {
+				*sh += v;
+			} else if (cf) {	/* v - x */
+				*k = -*k;
+				*sh = v - *sh;
+			} else {		/* x - v */
+				*sh -= v;
+			}
+		}
+		cur = q->out[0];
+	}
+}
+
+/*
+ * W' and B' of a Conv (or ConvTranspose) with constant W and B and the
+ * constant per-channel ops before it (f->pre, unpadded Conv only: x =
+ * ki y + si per input channel) and after it (f->post: y' = ko y + so per
+ * output channel), folded at compile time.
+ */
+static int fold_weights(struct nn_ctx *c, int node, bool tr, struct nn_view *w,
+			struct nn_view *bias)
+{
+	const struct nn_node *cn = NODE(node);
+	const struct nn_fuse *f = &c->fuse[node];
 	int wv = cn->in[1], bv = in_v(cn, 2);
-	int64_t O = TV(wv)->dims[0], per = nn_elems(TV(wv)->dims, TV(wv)->rank) / O;
-	float eps = nn_attr_f(bnn, "epsilon", 1e-5f);
-	float *nw = malloc(sizeof(float) * (size_t)(O * per)), *nb = malloc(sizeof(float) * (size_t)O);
+	const struct nn_ten *wt = TV(wv);
+	int64_t d0 = wt->dims[0], d1 = wt->dims[1], taps = nn_elems(wt->dims + 2, wt->rank - 2);
+	int64_t groups = nn_attr_i(cn, "group", 1);
+	int64_t O = tr ? d1 * groups : d0, C = tr ? d0 : d1 * groups;
+	int64_t og = O / groups, cg = C / groups;
+	size_t nw = (size_t)nn_elems(wt->dims, wt->rank);
+	float *nwv = malloc(sizeof(float) * nw), *nbv = malloc(sizeof(float) * (size_t)O);
+	double *ki = malloc(sizeof(double) * (size_t)C), *si = malloc(sizeof(double) * (size_t)C);
 	int s, ret = 0;
 
-	if (!nw || !nb) {
-		free(nw);
-		free(nb);
+	if (!nwv || !nbv || !ki || !si) {
 		c->oom = 1;
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* pre: nodes nearest the Conv first; compose from the source outwards */
+	for (int64_t ch = 0; ch < C; ch++) {
+		int rev[NN_MAX_AFFINE];
+
+		for (int i = 0; i < f->n_pre; i++)
+			rev[i] = f->pre[f->n_pre - 1 - i];
+		ki[ch] = 1;
+		si[ch] = 0;
+		compose(c, rev, f->n_pre, f->pre_in, ch, &ki[ch], &si[ch]);
 	}
 	for (int64_t o = 0; o < O; o++) {
-		double sc = nn_get_f(TV(bnn->in[1])->data, TV(bnn->in[1])->dtype, (size_t)o);
-		double be = nn_get_f(TV(bnn->in[2])->data, TV(bnn->in[2])->dtype, (size_t)o);
-		double mu = nn_get_f(TV(bnn->in[3])->data, TV(bnn->in[3])->dtype, (size_t)o);
-		double var = nn_get_f(TV(bnn->in[4])->data, TV(bnn->in[4])->dtype, (size_t)o);
-		double k = sc / sqrt(var + (double)eps);
 		double b0 = bv >= 0 ? nn_get_f(TV(bv)->data, TV(bv)->dtype, (size_t)o) : 0;
+		double ko = 1, so = 0, shift_in = 0;
+		int64_t g = o / og, oo = o % og;
 
-		for (int64_t i = 0; i < per; i++)
-			nw[o * per + i] = (float)(nn_get_f(TV(wv)->data, TV(wv)->dtype,
-							   (size_t)(o * per + i)) * k);
-		nb[o] = (float)((b0 - mu) * k + be);
+		compose(c, f->post, f->n_post, cn->out[0], o, &ko, &so);
+		for (int64_t cc = 0; cc < cg; cc++) {
+			int64_t ch = g * cg + cc;
+
+			for (int64_t t = 0; t < taps; t++) {
+				/* Conv: W[o][cc][t]; ConvTranspose: W[ch][oo][t] */
+				size_t idx = tr ? (size_t)((ch * og + oo) * taps + t) :
+						  (size_t)((o * cg + cc) * taps + t);
+				double wval = nn_get_f(wt->data, wt->dtype, idx);
+
+				shift_in += wval * si[ch];
+				nwv[idx] = (float)(wval * ki[ch] * ko);
+			}
+		}
+		nbv[o] = (float)((b0 + shift_in) * ko + so);
 	}
-	s = const_store(c, nw, sizeof(float) * (size_t)(O * per));
+	s = const_store(c, nwv, sizeof(float) * nw);
 	if (s >= 0) {
-		*w = mkview(s, 0, NN_DT_FP32, TV(wv)->rank, TV(wv)->dims);
-		s = const_store(c, nb, sizeof(float) * (size_t)O);
+		*w = mkview(s, 0, NN_DT_FP32, wt->rank, wt->dims);
+		s = const_store(c, nbv, sizeof(float) * (size_t)O);
 		if (s >= 0)
 			*bias = mkview(s, 0, NN_DT_FP32, 1, &O);
 	}
 	if (s < 0)
 		ret = s;
-	free(nw);
-	free(nb);
+out:
+	free(nwv);
+	free(nbv);
+	free(ki);
+	free(si);
 	return ret;
 }
 
@@ -102,10 +183,10 @@ static int lower_conv(struct nn_ctx *c, int node)
 
 	if (nn_conv_geom(c, node, tr, &g))
 		return -EINVAL;
-	if ((ret = vview(c, n->in[0], &x)))
+	if ((ret = vview(c, f->pre_in >= 0 ? f->pre_in : n->in[0], &x)))
 		return ret;
-	if (f->bn >= 0) {
-		if ((ret = bn_fold(c, node, f->bn, &w, &b)))
+	if (f->n_post || f->n_pre) {
+		if ((ret = fold_weights(c, node, tr, &w, &b)))
 			return ret;
 		has_b = true;
 	} else {

@@ -33,6 +33,9 @@ struct axnn_session {
 	uint32_t queue;
 	int64_t t_submit, t_submitted;
 	struct axnn_run_stats stats;
+	struct axon_bo *prof;		/* AXNN_SESSION_PROFILE: timestamps */
+	uint64_t *prof_ptr;
+	bool ran;
 };
 
 static int64_t mono_ns(void)
@@ -93,6 +96,7 @@ void axnn_session_free(struct axnn_session *s)
 		for (unsigned int i = 0; i < s->n_slots; i++)
 			if (s->owned[i])
 				axon_bo_free(s->bo[i]);
+	axon_bo_free(s->prof);
 	free(s->bo);
 	free(s->off);
 	free(s->ptr);
@@ -136,7 +140,7 @@ int axnn_session_create(struct axon_device *dev, const struct axnn_program *p,
 	s->owned = calloc(s->n_slots, sizeof(*s->owned));
 	s->cb = calloc(p->n_jobs + 1, sizeof(*s->cb));
 	s->jobs = calloc(p->n_jobs + 1, sizeof(*s->jobs));
-	s->uses = calloc(s->n_slots, sizeof(*s->uses));
+	s->uses = calloc(s->n_slots + 1, sizeof(*s->uses));	/* + the profile buffer */
 	va = calloc(s->n_slots, sizeof(*va));
 	if (!s->bo || !s->off || !s->ptr || !s->owned || !s->cb || !s->jobs || !s->uses || !va) {
 		ret = -ENOMEM;
@@ -197,6 +201,22 @@ int axnn_session_create(struct axon_device *dev, const struct axnn_program *p,
 		if (!dup)
 			s->n_uses++;
 	}
+	if (opts && (opts->flags & AXNN_SESSION_PROFILE)) {
+		void *pp;
+
+		/* one timestamp per command and one at the start of each job */
+		ret = axon_bo_create(dev, (p->n_cmds + p->n_jobs + 1) * 8, 0, &s->prof);
+		if (!ret)
+			ret = axon_bo_map(s->prof, &pp);
+		if (ret) {
+			nn_err_set(err, "", "", "cannot allocate the profile buffer: %s",
+				   axon_strerror(ret));
+			goto fail;
+		}
+		s->prof_ptr = pp;
+		s->uses[s->n_uses].bo = s->prof;
+		s->uses[s->n_uses++].flags = AXON_USE_WRITE;
+	}
 	if (s->n_uses > t.max_submit_bos) {
 		nn_err_set(err, "", "", "the program needs %u buffers per job, the device allows %u",
 			   s->n_uses, t.max_submit_bos);
@@ -210,13 +230,37 @@ int axnn_session_create(struct axon_device *dev, const struct axnn_program *p,
 
 		if (!nw)
 			continue;
+		if (s->prof)
+			nw += 2 * (p->jobs[j].count + 1);
 		words = malloc(nw * 8);
 		if (!words) {
 			ret = -ENOMEM;
 			goto fail;
 		}
-		long got = axnn_program_encode(p, j, va, words, nw);
+		long got;
 
+		if (s->prof) {
+			/* TIMESTAMP (opcode 0x08, 2 words) around every command */
+			uint64_t pva = axon_bo_dev_addr(s->prof);
+			unsigned int slot = p->jobs[j].first + j;
+
+			got = 0;
+			words[got++] = 0x08 | 2u << 16;
+			words[got++] = pva + 8ull * slot++;
+			for (unsigned int i = p->jobs[j].first; i < p->jobs[j].first + p->jobs[j].count; i++) {
+				int k = nn_encode_cmd(&p->cmds[i], p, va, words + got);
+
+				if (k < 0) {
+					ret = -EINVAL;
+					goto fail;
+				}
+				got += k;
+				words[got++] = 0x08 | 2u << 16;
+				words[got++] = pva + 8ull * slot++;
+			}
+		} else {
+			got = axnn_program_encode(p, j, va, words, nw);
+		}
 		if (got < 0) {
 			ret = (int)got;
 			goto fail;
@@ -354,12 +398,14 @@ static void describe_failure(struct axnn_session *s, unsigned int j,
 	unsigned int ci = p->jobs[j].first;
 
 	axon_job_describe(st, what, sizeof(what));
+	if (s->prof)
+		at += 16;
 	for (unsigned int i = p->jobs[j].first; i < p->jobs[j].first + p->jobs[j].count; i++) {
 		if (at == st->cmd_offset) {
 			ci = i;
 			break;
 		}
-		at += nn_cmd_words(p->cmds[i].opcode) * 8;
+		at += nn_cmd_words(p->cmds[i].opcode) * 8 + (s->prof ? 16 : 0);
 	}
 	const struct nn_cmd *c = &p->cmds[ci];
 	const char *lab = c->node >= 0 ? p->node_labels[c->node] : "(output copy)";
@@ -413,6 +459,7 @@ int axnn_session_wait(struct axnn_session *s, int64_t timeout_ns, struct axnn_er
 		s->jobs[j] = NULL;
 	}
 	s->in_flight = false;
+	s->ran = !ret;
 	return ret;
 }
 
@@ -439,4 +486,33 @@ int axnn_session_stats(const struct axnn_session *s, struct axnn_run_stats *st)
 		return -EINVAL;
 	*st = s->stats;
 	return 0;
+}
+
+int axnn_session_profile(const struct axnn_session *s, struct axnn_cmd_profile *out,
+			 unsigned int max)
+{
+	const struct axnn_program *p;
+
+	if (!s || !s->prof || !s->ran || (max && !out))
+		return -EINVAL;
+	p = s->p;
+	for (unsigned int j = 0; j < p->n_jobs; j++) {
+		unsigned int slot = p->jobs[j].first + j;
+		uint64_t prev = s->prof_ptr[slot++];
+
+		for (unsigned int i = p->jobs[j].first; i < p->jobs[j].first + p->jobs[j].count; i++) {
+			uint64_t t = s->prof_ptr[slot++];
+			const struct nn_cmd *c = &p->cmds[i];
+
+			if (i < max) {
+				out[i].opcode = nn_opcode_name(c->opcode);
+				out[i].node = c->node >= 0 ? p->node_labels[c->node] : "";
+				out[i].op = c->node >= 0 ? p->node_ops[c->node] : "";
+				out[i].ns = t >= prev ? t - prev : 0;
+				out[i].work = nn_cmd_work(c);
+			}
+			prev = t;
+		}
+	}
+	return (int)p->n_cmds;
 }
