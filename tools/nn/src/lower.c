@@ -860,6 +860,191 @@ static int lower_wide(struct nn_ctx *c, int node)
 	return wide_store(c, &acc, y, flip);
 }
 
+/*
+ * float16 through exact integer arithmetic on the bits (the device has no
+ * float16): half -> float is a re-bias of the exponent (subnormals through
+ * an exact fp32 product), float -> half rounds to nearest even with
+ * integer division, subnormals through QUANTIZE (x * 2^24, rne), overflow
+ * to infinity, NaN to the quiet NaN. Every step is exact.
+ */
+static int abs31(struct nn_ctx *c, const struct nn_view *bits, const struct nn_view *dst);
+
+static int half_bits(struct nn_ctx *c, int v, struct nn_view *h)
+{
+	const struct nn_ten *t = TV(v);
+	int64_t off;
+	int s = store_of(c, v, false, &off), ret;
+	struct nn_view lo, hi, k;
+
+	if (s < 0)
+		return s;
+	lo = byte_view(s, off, t->rank, t->dims, 2, 0, NN_DT_UINT8);
+	hi = byte_view(s, off, t->rank, t->dims, 2, 1, NN_DT_UINT8);
+	if ((ret = tview(c, NN_DT_INT32, t->rank, t->dims, h)) ||
+	    (ret = tview(c, NN_DT_INT32, t->rank, t->dims, &k)))
+		return ret;
+	struct nn_view m256;
+
+	if ((ret = emit_copy(c, &lo, h)) || (ret = emit_copy(c, &hi, &k)) ||
+	    (ret = cscalar(c, NN_DT_INT32, 256, &m256)) ||
+	    (ret = emit_telt(c, EL_MUL, &k, &m256, &k, 0, 0)))
+		return ret;
+	return emit_telt(c, EL_ADD, h, &k, h, 0, 0);
+}
+
+/* int32 @dst = @x / 2^@sh (x >= 0), and optionally @rem = x - dst * 2^sh */
+static int shr(struct nn_ctx *c, const struct nn_view *x, int sh, const struct nn_view *dst,
+	       const struct nn_view *rem)
+{
+	struct nn_view k;
+	int ret;
+
+	if ((ret = cscalar(c, NN_DT_INT32, (double)(1ll << sh), &k)) ||
+	    (ret = emit_telt(c, EL_DIV, x, &k, dst, 0, 0)))
+		return ret;
+	if (!rem)
+		return 0;
+	struct nn_view t;	/* @rem may be @x */
+
+	if ((ret = tview(c, NN_DT_INT32, dst->rank, dst->dims, &t)) ||
+	    (ret = emit_telt(c, EL_MUL, dst, &k, &t, 0, 0)))
+		return ret;
+	return emit_telt(c, EL_SUB, x, &t, rem, 0, 0);
+}
+
+static int half_to_f32(struct nn_ctx *c, int v, struct nn_view *f)
+{
+	const struct nn_ten *t = TV(v);
+	struct nn_view h, sg, e, m, nb, d, k, one, mn;
+	int r = t->rank, ret;
+	const int64_t *dims = t->dims;
+
+	if ((ret = half_bits(c, v, &h)) ||
+	    (ret = tview(c, NN_DT_INT32, r, dims, &sg)) || (ret = tview(c, NN_DT_INT32, r, dims, &e)) ||
+	    (ret = tview(c, NN_DT_INT32, r, dims, &m)) || (ret = tview(c, NN_DT_INT32, r, dims, &nb)) ||
+	    (ret = tview(c, NN_DT_FP32, r, dims, f)) || (ret = cscalar(c, NN_DT_INT32, 1, &one)) ||
+	    (ret = cscalar(c, NN_DT_INT32, (double)INT32_MIN, &mn)) ||
+	    /* sign, exponent, mantissa */
+	    (ret = shr(c, &h, 15, &sg, &h)) || (ret = shr(c, &h, 10, &e, &m)) ||
+	    /* normal (and inf/NaN) bits: (e + 112 [+ 112 if e == 31]) << 23 | m << 13 */
+	    (ret = cscalar(c, NN_DT_INT32, 30, &k)) ||
+	    (ret = emit_telt(c, EL_SUB, &e, &k, &nb, 0, 0)) ||
+	    (ret = emit_telt(c, EL_CLIP, &nb, NULL, &nb, 0, 1)) ||
+	    (ret = cscalar(c, NN_DT_INT32, 112, &k)) ||
+	    (ret = emit_telt(c, EL_MUL, &nb, &k, &nb, 0, 0)) ||
+	    (ret = emit_telt(c, EL_ADD, &nb, &e, &nb, 0, 0)) ||
+	    (ret = emit_telt(c, EL_ADD, &nb, &k, &nb, 0, 0)) ||
+	    (ret = cscalar(c, NN_DT_INT32, 1 << 10, &k)) ||
+	    (ret = emit_telt(c, EL_MUL, &nb, &k, &nb, 0, 0)) ||
+	    (ret = emit_telt(c, EL_ADD, &nb, &m, &nb, 0, 0)) ||
+	    (ret = cscalar(c, NN_DT_INT32, 1 << 13, &k)) ||
+	    (ret = emit_telt(c, EL_MUL, &nb, &k, &nb, 0, 0)))
+		return ret;
+	/* subnormals and zeros: m * 2^-24 (exact), its bits */
+	d = *f;
+	if ((ret = emit_copy(c, &m, &d)) || (ret = cscalar(c, NN_DT_FP32, 5.9604644775390625e-8, &k)) ||
+	    (ret = emit_telt(c, EL_MUL, &d, &k, &d, 0, 0)))
+		return ret;
+	struct nn_view db = d;
+
+	db.dt = NN_DT_INT32;
+	/* bits = e ? nb : db, plus the sign */
+	if ((ret = emit_telt(c, EL_CLIP, &e, NULL, &e, 0, 1)) ||
+	    (ret = emit_telt(c, EL_MUL, &nb, &e, &nb, 0, 0)) ||
+	    (ret = emit_telt(c, EL_SUB, &one, &e, &e, 0, 0)) ||
+	    (ret = emit_telt(c, EL_MUL, &db, &e, &db, 0, 0)) ||
+	    (ret = emit_telt(c, EL_ADD, &db, &nb, &db, 0, 0)) ||
+	    (ret = emit_telt(c, EL_MUL, &sg, &mn, &sg, 0, 0)))
+		return ret;
+	return emit_telt(c, EL_ADD, &db, &sg, &db, 0, 0);
+}
+
+static int f32_to_half(struct nn_ctx *c, const struct nn_view *f, int y)
+{
+	const struct nn_ten *t = TV(y);
+	struct nn_view x = *f, a, sg, q, lsb, sub, isn, issub, k, one;
+	int r = f->rank, ret;
+	const int64_t *dims = f->dims;
+
+	x.dt = NN_DT_INT32;
+	if ((ret = tview(c, NN_DT_INT32, r, dims, &a)) || (ret = tview(c, NN_DT_INT32, r, dims, &sg)) ||
+	    (ret = tview(c, NN_DT_INT32, r, dims, &q)) || (ret = tview(c, NN_DT_INT32, r, dims, &lsb)) ||
+	    (ret = tview(c, NN_DT_INT32, r, dims, &sub)) ||
+	    (ret = tview(c, NN_DT_INT32, r, dims, &isn)) ||
+	    (ret = tview(c, NN_DT_INT32, r, dims, &issub)) ||
+	    (ret = cscalar(c, NN_DT_INT32, 1, &one)) ||
+	    /* sign: 32768 for negative, |x| bits */
+	    (ret = emit_telt(c, EL_CLIP, &x, NULL, &sg, -1, 0)) ||
+	    (ret = abs31(c, &x, &a)) ||
+	    (ret = cscalar(c, NN_DT_INT32, -32768, &k)) ||
+	    (ret = emit_telt(c, EL_MUL, &sg, &k, &sg, 0, 0)) ||
+	    /* normal: r = A - (112 << 23); q = (r + 4095 + ((r >> 13) & 1)) >> 13 */
+	    (ret = cscalar(c, NN_DT_INT32, 0x38000000, &k)) ||
+	    (ret = emit_telt(c, EL_SUB, &a, &k, &q, 0, 0)) ||
+	    (ret = emit_telt(c, EL_CLIP, &q, NULL, &q, 0, 0x7fffe000)) ||
+	    (ret = shr(c, &q, 13, &lsb, NULL)) ||
+	    (ret = shr(c, &lsb, 1, &sub, &lsb)) ||
+	    (ret = emit_telt(c, EL_ADD, &q, &lsb, &q, 0, 0)) ||
+	    (ret = cscalar(c, NN_DT_INT32, 4095, &k)) ||
+	    (ret = emit_telt(c, EL_ADD, &q, &k, &q, 0, 0)) ||
+	    (ret = shr(c, &q, 13, &q, NULL)) ||
+	    (ret = cscalar(c, NN_DT_INT32, 0x7c00, &k)) ||
+	    (ret = emit_telt(c, EL_MIN, &q, &k, &q, 0, 0)))
+		return ret;
+	/* subnormal halves: rne(|x| * 2^24), exact with QUANTIZE */
+	struct nn_view af = a;
+
+	af.dt = NN_DT_FP32;
+	if ((ret = emit_tcopy(c, &af, &sub, TC_QUANTIZE, 5.9604644775390625e-8f, 0)) ||
+	    (ret = cscalar(c, NN_DT_INT32, 0x387fffff, &k)) ||
+	    (ret = emit_telt(c, EL_SUB, &a, &k, &issub, 0, 0)) ||
+	    (ret = emit_telt(c, EL_CLIP, &issub, NULL, &issub, 0, 1)) ||
+	    (ret = emit_telt(c, EL_SUB, &one, &issub, &issub, 0, 0)) ||	/* 1: subnormal */
+	    (ret = emit_telt(c, EL_SUB, &sub, &q, &sub, 0, 0)) ||
+	    (ret = emit_telt(c, EL_MUL, &sub, &issub, &sub, 0, 0)) ||
+	    (ret = emit_telt(c, EL_ADD, &q, &sub, &q, 0, 0)) ||
+	    /* NaN: the quiet NaN 0x7e00 */
+	    (ret = cscalar(c, NN_DT_INT32, 0x7f800000, &k)) ||
+	    (ret = emit_telt(c, EL_SUB, &a, &k, &isn, 0, 0)) ||
+	    (ret = emit_telt(c, EL_CLIP, &isn, NULL, &isn, 0, 1)) ||
+	    (ret = cscalar(c, NN_DT_INT32, 0x7e00, &k)) ||
+	    (ret = emit_telt(c, EL_SUB, &k, &q, &sub, 0, 0)) ||
+	    (ret = emit_telt(c, EL_MUL, &sub, &isn, &sub, 0, 0)) ||
+	    (ret = emit_telt(c, EL_ADD, &q, &sub, &q, 0, 0)) ||
+	    (ret = emit_telt(c, EL_ADD, &q, &sg, &q, 0, 0)))
+		return ret;
+	(void)t;
+	return wide_store(c, &q, y, false);
+}
+
+static bool is_half_op(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+
+	return n->n_out && n->out[0] >= 0 && TV(n->out[0])->dtype == NN_FLOAT16;
+}
+
+/* Add, Sub, Mul, Div, Max, Min on float16: in float32, rounded once */
+static int lower_half(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	int y = out_v(n, 0);
+	uint32_t op = bin_op(n->op);
+	struct nn_view acc, in, dst;
+	int ret;
+
+	if ((ret = half_to_f32(c, n->in[0], &acc)))
+		return ret;
+	for (unsigned int i = 1; i < n->n_in; i++) {
+		if ((ret = half_to_f32(c, n->in[i], &in)) ||
+		    (ret = tview(c, NN_DT_FP32, TV(y)->rank, TV(y)->dims, &dst)) ||
+		    (ret = emit_telt(c, op, &acc, &in, &dst, 0, 0)))
+			return ret;
+		acc = dst;
+	}
+	return f32_to_half(c, &acc, y);
+}
+
 static int lower_binary(struct nn_ctx *c, int node)
 {
 	const struct nn_node *n = NODE(node);
@@ -871,8 +1056,10 @@ static int lower_binary(struct nn_ctx *c, int node)
 	bool equal = !strcmp(n->op, "Equal");
 	int ret;
 
-	if (is_wide(TV(y)->dtype))
+	if (is_wide(TV(y)->dtype) && strcmp(n->op, "Div"))
 		return lower_wide(c, node);
+	if (is_half_op(c, node))
+		return lower_half(c, node);
 	if ((ret = oview(c, y, &out)))
 		return ret;
 	if (n->n_in == 1) {
@@ -1175,6 +1362,16 @@ static int lower_cast(struct nn_ctx *c, int node)
 			return emit_bytes(c, sx, a.off, sy, b.off, (uint64_t)ne * 2);
 		return nn_node_err(c, node, "cast from %s to %s is not supported", nn_dtype_name(from),
 				   nn_dtype_name(to));
+	}
+	if (from == NN_FLOAT16 && to == NN_FLOAT) {
+		if ((ret = half_to_f32(c, x, &a)) || (ret = oview(c, y, &b)))
+			return ret;
+		return emit_copy(c, &a, &b);
+	}
+	if (from == NN_FLOAT && to == NN_FLOAT16) {
+		if ((ret = vview(c, x, &a)))
+			return ret;
+		return f32_to_half(c, &a, y);
 	}
 	if ((ret = vview(c, x, &a)) || (ret = oview(c, y, &b)))
 		return ret;
@@ -1577,6 +1774,7 @@ static int lower_output_copies(struct nn_ctx *c)
 }
 
 #include "lower_ops.c"
+#include "lower_extra.c"
 
 /* ------------------------------------------------------------------------ */
 /* Driver                                                                   */
@@ -1591,7 +1789,16 @@ static const struct { const char *op; lower_fn fn; } lower_table[] = {
 	{ "Concat", lower_concat }, { "Conv", lower_conv }, { "ConvTranspose", lower_conv },
 	{ "DepthToSpace", lower_d2s }, { "DequantizeLinear", lower_quant },
 	{ "Div", lower_binary }, { "Dropout", lower_identity }, { "Elu", lower_unary },
-	{ "Equal", lower_binary }, { "Erf", lower_unary }, { "Exp", lower_unary },
+	{ "Equal", lower_compare }, { "Erf", lower_unary }, { "Exp", lower_unary },
+	{ "Greater", lower_compare }, { "GreaterOrEqual", lower_compare },
+	{ "Less", lower_compare }, { "LessOrEqual", lower_compare },
+	{ "Sign", lower_math }, { "Sinh", lower_math }, { "Cosh", lower_math },
+	{ "Asinh", lower_math }, { "Acosh", lower_math }, { "Atanh", lower_math },
+	{ "MeanVarianceNormalization", lower_mvn }, { "Compress", lower_compress },
+	{ "GatherElements", lower_gather_elements }, { "GatherND", lower_gather_nd },
+	{ "Scatter", lower_scatter }, { "ScatterElements", lower_scatter },
+	{ "ScatterND", lower_scatter }, { "OneHot", lower_onehot },
+	{ "ReverseSequence", lower_reverse_sequence },
 	{ "Expand", lower_expand }, { "Gather", lower_gather }, { "Gemm", lower_gemm },
 	{ "GlobalAveragePool", lower_global_pool }, { "GlobalMaxPool", lower_global_pool },
 	{ "HardSigmoid", lower_unary }, { "HardSwish", lower_unary },

@@ -546,6 +546,13 @@ static int shape_identity(struct nn_ctx *c, int node)
 	return 0;
 }
 
+static int shape_identity_copy(struct nn_ctx *c, int node)
+{
+	if (in_v(NODE(node), 0) < 0)
+		return nn_node_err(c, node, "input 0 is missing");
+	return same_as_in(c, node, 0, 0, 0);
+}
+
 static int shape_dropout(struct nn_ctx *c, int node)
 {
 	const struct nn_node *n = NODE(node);
@@ -1971,6 +1978,242 @@ static int shape_quant(struct nn_ctx *c, int node)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Gathers and scatters with compile-time indices, generators               */
+/* ------------------------------------------------------------------------ */
+
+/* indices/condition known at compile time and in range, for the lowering */
+static int need_param(struct nn_ctx *c, int node, int v, const char *what)
+{
+	if (v < 0 || !nn_is_param(c, v))
+		return nn_node_err(c, node, "%s must be known at compile time", what);
+	return 0;
+}
+
+static int shape_gather_elements(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	int x = in_v(n, 0), iv = in_v(n, 1);
+	int64_t axis;
+
+	if (x < 0 || iv < 0 || TV(iv)->rank != TV(x)->rank)
+		return nn_node_err(c, node, "data and indices must have the same rank");
+	if (nn_norm_axis(nn_attr_i(n, "axis", 0), TV(x)->rank, &axis))
+		return nn_node_err(c, node, "axis out of range");
+	if (need_param(c, node, iv, "indices"))
+		return -EINVAL;
+	for (int d = 0; d < TV(x)->rank; d++)
+		if (d != axis && TV(iv)->dims[d] > TV(x)->dims[d])
+			return nn_node_err(c, node, "indices larger than data in dim %d", d);
+	for (int64_t k = 0; k < nn_elems(TV(iv)->dims, TV(iv)->rank); k++) {
+		int64_t i = nn_get_i(TV(iv)->data, TV(iv)->dtype, (size_t)k), dim = TV(x)->dims[axis];
+
+		if (i < -dim || i >= dim)
+			return nn_node_err(c, node, "index %lld out of range", (long long)i);
+	}
+	return set_out(c, node, 0, TV(x)->dtype, TV(iv)->rank, TV(iv)->dims);
+}
+
+static int shape_gather_nd(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	int x = in_v(n, 0), iv = in_v(n, 1);
+	int64_t b = nn_attr_i(n, "batch_dims", 0), dims[NN_MAX_RANK];
+	int r, q, o = 0;
+
+	if (x < 0 || iv < 0)
+		return nn_node_err(c, node, "needs data and indices");
+	r = TV(x)->rank;
+	q = TV(iv)->rank;
+	if (need_param(c, node, iv, "indices"))
+		return -EINVAL;
+	int64_t k = q ? TV(iv)->dims[q - 1] : 0;
+
+	if (q < 1 || b < 0 || b >= q || b >= r || k < 1 || k > r - b)
+		return nn_node_err(c, node, "invalid indices shape or batch_dims");
+	for (int d = 0; d < b; d++)
+		if (TV(iv)->dims[d] != TV(x)->dims[d])
+			return nn_node_err(c, node, "batch dims differ");
+	for (int d = 0; d < q - 1; d++)
+		dims[o++] = TV(iv)->dims[d];
+	for (int d = (int)(b + k); d < r; d++) {
+		if (o >= NN_MAX_RANK)
+			return nn_node_err(c, node, "output rank too large");
+		dims[o++] = TV(x)->dims[d];
+	}
+	int64_t tuples = nn_elems(TV(iv)->dims, q) / k;
+
+	for (int64_t t = 0; t < tuples; t++)
+		for (int64_t j = 0; j < k; j++) {
+			int64_t i = nn_get_i(TV(iv)->data, TV(iv)->dtype, (size_t)(t * k + j));
+			int64_t dim = TV(x)->dims[b + j];
+
+			if (i < -dim || i >= dim)
+				return nn_node_err(c, node, "index %lld out of range", (long long)i);
+		}
+	return set_out(c, node, 0, TV(x)->dtype, o, dims);
+}
+
+static int shape_scatter(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	int x = in_v(n, 0), iv = in_v(n, 1), u = in_v(n, 2);
+
+	if (x < 0 || iv < 0 || u < 0)
+		return nn_node_err(c, node, "needs data, indices and updates");
+	if (TV(u)->dtype != TV(x)->dtype)
+		return nn_node_err(c, node, "updates and data differ in type");
+	if (need_param(c, node, iv, "indices"))
+		return -EINVAL;
+	if (!strcmp(n->op, "ScatterND")) {
+		int r = TV(x)->rank, q = TV(iv)->rank;
+		int64_t k = q ? TV(iv)->dims[q - 1] : 0;
+
+		if (q < 1 || k < 1 || k > r || TV(u)->rank != q - 1 + r - (int)k)
+			return nn_node_err(c, node, "invalid indices or updates shape");
+		for (int d = 0; d < q - 1; d++)
+			if (TV(u)->dims[d] != TV(iv)->dims[d])
+				return nn_node_err(c, node, "updates do not match indices");
+		for (int d = (int)k; d < r; d++)
+			if (TV(u)->dims[q - 1 + d - k] != TV(x)->dims[d])
+				return nn_node_err(c, node, "updates do not match data");
+		for (int64_t t = 0; t < nn_elems(TV(iv)->dims, q); t++) {
+			int64_t i = nn_get_i(TV(iv)->data, TV(iv)->dtype, (size_t)t);
+			int64_t dim = TV(x)->dims[t % k];
+
+			if (i < -dim || i >= dim)
+				return nn_node_err(c, node, "index %lld out of range", (long long)i);
+		}
+	} else {
+		int64_t axis;
+
+		if (TV(iv)->rank != TV(x)->rank || TV(u)->rank != TV(x)->rank ||
+		    memcmp(TV(iv)->dims, TV(u)->dims, sizeof(int64_t) * (size_t)TV(x)->rank))
+			return nn_node_err(c, node, "indices and updates must have data's rank and equal dims");
+		if (nn_norm_axis(nn_attr_i(n, "axis", 0), TV(x)->rank, &axis))
+			return nn_node_err(c, node, "axis out of range");
+		for (int64_t t = 0; t < nn_elems(TV(iv)->dims, TV(iv)->rank); t++) {
+			int64_t i = nn_get_i(TV(iv)->data, TV(iv)->dtype, (size_t)t);
+			int64_t dim = TV(x)->dims[axis];
+
+			if (i < -dim || i >= dim)
+				return nn_node_err(c, node, "index %lld out of range", (long long)i);
+		}
+	}
+	return same_as_in(c, node, 0, 0, 0);
+}
+
+/* the selected positions of a Compress (condition known at compile time) */
+static int shape_compress(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	int x = in_v(n, 0), cv = in_v(n, 1);
+	const struct nn_attr *ax = nn_attr_find(n, "axis");
+	int64_t dims[NN_MAX_RANK], cnt = 0, len;
+
+	if (x < 0 || need_param(c, node, cv, "condition"))
+		return -EINVAL;
+	if (TV(cv)->rank != 1)
+		return nn_node_err(c, node, "condition must be 1-D");
+	len = ax ? 0 : nn_elems(TV(x)->dims, TV(x)->rank);
+	if (ax) {
+		int64_t a;
+
+		if (nn_norm_axis(ax->i, TV(x)->rank, &a))
+			return nn_node_err(c, node, "axis out of range");
+		len = TV(x)->dims[a];
+	}
+	if (TV(cv)->dims[0] > len)
+		return nn_node_err(c, node, "condition longer than the selected dim");
+	for (int64_t i = 0; i < TV(cv)->dims[0]; i++)
+		cnt += nn_get_i(TV(cv)->data, TV(cv)->dtype, (size_t)i) != 0;
+	if (!ax)
+		return set_out(c, node, 0, TV(x)->dtype, 1, &cnt);
+	int64_t a = 0;
+
+	nn_norm_axis(ax->i, TV(x)->rank, &a);
+	memcpy(dims, TV(x)->dims, sizeof(dims));
+	dims[a] = cnt;
+	return set_out(c, node, 0, TV(x)->dtype, TV(x)->rank, dims);
+}
+
+static int shape_onehot(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	int iv = in_v(n, 0), dv = in_v(n, 1), vv = in_v(n, 2);
+	int64_t dims[NN_MAX_RANK], axis, depth;
+	int r;
+
+	if (iv < 0 || dv < 0 || vv < 0)
+		return nn_node_err(c, node, "needs indices, depth and values");
+	if (need_param(c, node, iv, "indices") || need_param(c, node, dv, "depth"))
+		return -EINVAL;
+	if (nn_elems(TV(vv)->dims, TV(vv)->rank) != 2 || nn_elems(TV(dv)->dims, TV(dv)->rank) != 1)
+		return nn_node_err(c, node, "values must have 2 elements and depth 1");
+	depth = (int64_t)nn_get_f(TV(dv)->data, TV(dv)->dtype, 0);
+	if (depth < 1 || depth > NN_MAX_DIM)
+		return nn_node_err(c, node, "invalid depth");
+	r = TV(iv)->rank + 1;
+	if (r > NN_MAX_RANK || nn_norm_axis(nn_attr_i(n, "axis", -1), r, &axis))
+		return nn_node_err(c, node, "axis out of range");
+	for (int d = 0, k = 0; d < r; d++)
+		dims[d] = d == axis ? depth : TV(iv)->dims[k++];
+	nn_use_param(c, iv);
+	nn_use_param(c, dv);
+	return set_out(c, node, 0, TV(vv)->dtype, r, dims);
+}
+
+static int shape_reverse_sequence(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	int x = in_v(n, 0), lv = in_v(n, 1);
+	int64_t ba = nn_attr_i(n, "batch_axis", 1), ta = nn_attr_i(n, "time_axis", 0);
+
+	if (x < 0 || need_param(c, node, lv, "sequence_lens"))
+		return -EINVAL;
+	if (TV(x)->rank < 2 || (ba != 0 && ba != 1) || (ta != 0 && ta != 1) || ba == ta ||
+	    TV(lv)->rank != 1 || TV(lv)->dims[0] != TV(x)->dims[ba])
+		return nn_node_err(c, node, "invalid axes or sequence_lens");
+	for (int64_t b = 0; b < TV(lv)->dims[0]; b++) {
+		int64_t l = nn_get_i(TV(lv)->data, TV(lv)->dtype, (size_t)b);
+
+		if (l < 0 || l > TV(x)->dims[ta])
+			return nn_node_err(c, node, "sequence length %lld out of range", (long long)l);
+	}
+	return same_as_in(c, node, 0, 0, 0);
+}
+
+/* EyeLike: a constant of the input's shape (values independent of the input) */
+static int shape_eyelike(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	int x = in_v(n, 0);
+	int dt;
+	int64_t k = nn_attr_i(n, "k", 0);
+
+	if (x < 0 || TV(x)->rank != 2)
+		return nn_node_err(c, node, "needs a 2-D input");
+	dt = (int)nn_attr_i(n, "dtype", TV(x)->dtype);
+	if (!nn_dtype_size(dt) || dt == NN_STRING)
+		return nn_node_err(c, node, "invalid dtype");
+	if (set_out(c, node, 0, dt, 2, TV(x)->dims))
+		return -EINVAL;
+	void *out = fold_alloc(c, node, 0);
+
+	if (!out)
+		return -ENOMEM;
+	for (int64_t i = 0; i < TV(x)->dims[0]; i++) {
+		int64_t j = i + k;
+
+		if (j >= 0 && j < TV(x)->dims[1])
+			nn_put_f(out, dt, (size_t)(i * TV(x)->dims[1] + j), 1.0);
+	}
+	TV(n->out[0])->is_const = true;
+	TV(n->out[0])->is_hint = false;
+	TV(n->out[0])->hint_mask = 0;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Dispatch                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -1985,6 +2228,13 @@ static const struct { const char *op; shape_fn fn; } shape_table[] = {
 	{ "ConvTranspose", shape_conv }, { "DepthToSpace", shape_d2s },
 	{ "DequantizeLinear", shape_quant }, { "Div", shape_eltwise },
 	{ "Dropout", shape_dropout }, { "Elu", shape_unary }, { "Equal", shape_eltwise },
+	{ "Acosh", shape_unary }, { "Asinh", shape_unary }, { "Atanh", shape_unary },
+	{ "Compress", shape_compress }, { "Cosh", shape_unary }, { "EyeLike", shape_eyelike },
+	{ "GatherElements", shape_gather_elements }, { "GatherND", shape_gather_nd },
+	{ "MeanVarianceNormalization", shape_identity_copy }, { "OneHot", shape_onehot },
+	{ "ReverseSequence", shape_reverse_sequence }, { "Scatter", shape_scatter },
+	{ "ScatterElements", shape_scatter }, { "ScatterND", shape_scatter },
+	{ "Sign", shape_unary }, { "Sinh", shape_unary },
 	{ "Erf", shape_unary }, { "Exp", shape_unary }, { "Expand", shape_expand },
 	{ "Flatten", shape_flatten }, { "Floor", shape_unary }, { "Gather", shape_gather },
 	{ "Gemm", shape_gemm }, { "GlobalAveragePool", shape_global_pool },

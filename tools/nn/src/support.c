@@ -23,49 +23,63 @@
 
 const struct nn_opdef nn_ops[] = {
 	{ "Abs", 6, 0, "TELT", "float, int32, int8, uint8" },
+	{ "Acosh", 9, 0, "TELT", "log(x) + log(1 + sqrt(1 - 1/x^2)); float" },
 	{ "Add", 7, 0, "TELT", "broadcasting; float, int32, int16, int8, uint32, uint16, uint8 (wrap-around); fused into CONV2D/MATMUL" },
 	{ "And", 7, 0, "TELT", "bool, as int32 MUL" },
+	{ "Asinh", 9, 0, "TELT", "sign(x) log(abs(x) + sqrt(x^2 + 1)) without overflow; float" },
+	{ "Atanh", 9, 0, "TELT", "log((1 + x) / (1 - x)) / 2; float" },
 	{ "AveragePool", 7, 0, "POOL2D", "1-D, 2-D; 3-D without depth padding (POOL2D + REDUCE)" },
 	{ "BatchNormalization", 7, 0, "folded / TELT", "folded into a preceding Conv, else scale and shift; training mode" },
-	{ "Cast", 6, 0, "TCOPY", "between float, int32, int8, uint8, bool (from); float <-> bfloat16 (truncating)" },
+	{ "Cast", 6, 0, "TCOPY", "between float, int32, int8, uint8, bool (from); float <-> float16 (round to nearest even, exactly in integer arithmetic); float <-> bfloat16 (truncating)" },
 	{ "Celu", 12, 0, "TELT", "composite" },
 	{ "Clip", 6, 0, "TELT", "float, int32, int8, uint8; constant or run-time bounds; fused as an epilogue" },
+	{ "Compress", 9, 0, "TCOPY", "condition known at compile time" },
 	{ "Concat", 4, 0, "TCOPY", "one copy per input into a view" },
 	{ "Constant", 1, 0, "folded", "value, value_float(s), value_int(s)" },
 	{ "ConstantOfShape", 9, 0, "folded", "" },
 	{ "Conv", 1, 0, "CONV2D", "1-D and 2-D, groups, dilations, auto_pad; float" },
 	{ "ConvTranspose", 1, 0, "CONVT2D", "1-D and 2-D, groups, output_shape/output_padding (< stride); float" },
+	{ "Cosh", 9, 0, "TELT", "exp(x - ln 2) + exp(-x - ln 2); float" },
 	{ "DepthToSpace", 1, 0, "TCOPY", "DCR and CRD, one rank-6 copy" },
 	{ "DequantizeLinear", 10, 0, "TCOPY", "int8, uint8, int32; per tensor or per axis; scales known at compile time" },
 	{ "Div", 7, 0, "TELT", "float, int32, int8/uint8" },
 	{ "Dropout", 1, 0, "view", "inference (or ratio 0); mask output" },
 	{ "Elu", 6, 0, "TELT", "composite" },
-	{ "Equal", 7, 0, "TELT", "int32, int8, uint8, bool" },
+	{ "Equal", 7, 0, "TELT", "float exactly (bits; NaN, signed zeros), integers, bool" },
 	{ "Erf", 9, 0, "TELT", "float" },
 	{ "Exp", 6, 0, "TELT", "float" },
 	{ "Expand", 8, 0, "TCOPY", "stride-0 broadcast" },
+	{ "EyeLike", 9, 0, "folded", "depends on the input's shape only" },
 	{ "Flatten", 1, 0, "view", "" },
 	{ "Gather", 1, 0, "TCOPY", "indices known at compile time (runs of equal step become one copy)" },
+	{ "GatherElements", 11, 0, "TCOPY", "indices known at compile time, one copy per element" },
+	{ "GatherND", 11, 0, "TCOPY", "indices known at compile time, batch_dims" },
 	{ "Gemm", 7, 0, "MATMUL", "transA/transB as strides, alpha, beta, broadcast C; float" },
 	{ "GlobalAveragePool", 1, 0, "REDUCE", "float" },
 	{ "GlobalMaxPool", 1, 0, "REDUCE", "float" },
+	{ "Greater", 7, 0, "TELT", "float exactly (NaN and infinities as IEEE), integers" },
+	{ "GreaterOrEqual", 12, 0, "TELT", "float exactly, integers" },
 	{ "HardSigmoid", 6, 0, "TELT", "fused as an epilogue; x * HardSigmoid(x) -> HardSwish" },
 	{ "HardSwish", 14, 0, "TELT", "fused as an epilogue" },
 	{ "Identity", 1, 0, "view", "tensors only" },
 	{ "InstanceNormalization", 6, 0, "REDUCE + TELT", "composite" },
 	{ "LayerNormalization", 17, 0, "REDUCE + TELT", "composite, Mean and InvStdDev outputs" },
 	{ "LeakyRelu", 6, 0, "TELT", "fused as an epilogue" },
+	{ "Less", 7, 0, "TELT", "float exactly (NaN and infinities as IEEE), integers" },
+	{ "LessOrEqual", 12, 0, "TELT", "float exactly, integers" },
 	{ "Log", 6, 0, "TELT", "float" },
 	{ "LogSoftmax", 1, 0, "SOFTMAX", "opset < 13 coerces to 2-D; float" },
 	{ "LRN", 1, 0, "REDUCE + TELT", "composite" },
 	{ "MatMul", 1, 0, "MATMUL", "batched, broadcast batches, 1-D promotion; float" },
-	{ "Max", 6, 0, "TELT", "variadic; float, int32, int16, int8, uint32, uint16, uint8" },
+	{ "Max", 6, 0, "TELT", "variadic; float, float16, int32, int16, int8, uint32, uint16, uint8" },
 	{ "MaxPool", 1, 0, "POOL2D", "1-D, 2-D, dilations, ceil_mode; 3-D without depth padding; float, int8, uint8; no Indices" },
 	{ "Mean", 6, 0, "TELT", "variadic; float" },
-	{ "Min", 6, 0, "TELT", "variadic; float, int32, int16, int8, uint32, uint16, uint8" },
+	{ "MeanVarianceNormalization", 9, 0, "REDUCE + TELT", "composite" },
+	{ "Min", 6, 0, "TELT", "variadic; float, float16, int32, int16, int8, uint32, uint16, uint8" },
 	{ "Mul", 7, 0, "TELT", "float, int32, int8/uint8" },
 	{ "Neg", 6, 0, "TELT", "float, int32, int8" },
 	{ "Not", 1, 0, "TELT", "bool" },
+	{ "OneHot", 9, 0, "TCOPY", "indices and depth known at compile time" },
 	{ "Or", 7, 0, "TELT", "bool, as int32 MAX" },
 	{ "Pad", 2, 0, "FILL + TCOPY", "constant, edge, reflect" },
 	{ "Pow", 7, 0, "TELT", "float or int32 base; exponent float, int32 or known at compile time" },
@@ -84,9 +98,15 @@ const struct nn_opdef nn_ops[] = {
 	{ "Relu", 6, 0, "TELT", "fused as an epilogue" },
 	{ "Reshape", 1, 0, "view", "shape known at compile time" },
 	{ "Resize", 10, 0, "RESIZE / MATMUL", "nearest, linear: RESIZE; cubic, tf_crop_and_resize, other axes: interpolation matrices" },
+	{ "ReverseSequence", 10, 0, "TCOPY", "sequence_lens known at compile time; negative strides" },
+	{ "Scatter", 9, 10, "TCOPY", "indices known at compile time" },
+	{ "ScatterElements", 11, 0, "TCOPY / TELT", "indices known at compile time; reduction none, add, mul" },
+	{ "ScatterND", 11, 0, "TCOPY / TELT", "indices known at compile time; reduction none, add, mul" },
 	{ "Selu", 6, 0, "TELT", "composite" },
 	{ "Shape", 1, 0, "folded", "start/end" },
 	{ "Sigmoid", 6, 0, "TELT", "fused as an epilogue" },
+	{ "Sign", 9, 0, "TELT", "float (CLIP of x scaled by 2^200), int32" },
+	{ "Sinh", 9, 0, "TELT", "exp(x - ln 2) - exp(-x - ln 2); float" },
 	{ "Size", 1, 0, "folded", "" },
 	{ "Slice", 1, 0, "TCOPY", "negative steps as negative strides; starts/ends known at compile time" },
 	{ "Softmax", 1, 0, "SOFTMAX", "opset < 13 coerces to 2-D; float" },
@@ -155,7 +175,6 @@ static const int F32_I[] = { NN_FLOAT, NN_INT32, NN_INT8, NN_UINT8, 0 };
 static const int F32_I32[] = { NN_FLOAT, NN_INT32, 0 };
 static const int DEV[] = { NN_FLOAT, NN_INT32, NN_INT8, NN_UINT8, NN_BOOL, 0 };
 static const int BOOLS[] = { NN_BOOL, 0 };
-static const int INTS[] = { NN_INT32, NN_INT8, NN_UINT8, NN_BOOL, 0 };
 
 static int need_dtype(struct nn_ctx *c, int node, int v, const int *set, const char *what)
 {
@@ -227,8 +246,12 @@ static int check_node(struct nn_ctx *c, int node)
 
 		if (need_cap(c, node, AXNN_CAP_TENSOR, "TELT"))
 			return -EINVAL;
+		static const int HALF[] = { NN_FLOAT16, 0 };
+
 		if (y >= 0 && in_set(TV(y)->dtype, WIDE) && strcmp(op, "Div"))
 			return all_dtypes(c, node, WIDE);
+		if (y >= 0 && TV(y)->dtype == NN_FLOAT16)
+			return all_dtypes(c, node, HALF);
 		return all_dtypes(c, node, F32_I);
 	}
 	if (matches(op, logic))
@@ -237,10 +260,34 @@ static int check_node(struct nn_ctx *c, int node)
 		return need_cap(c, node, AXNN_CAP_TENSOR, "TELT") ?: all_dtypes(c, node, F32);
 	if (!strcmp(op, "Relu") || !strcmp(op, "Abs") || !strcmp(op, "Neg") || !strcmp(op, "Clip"))
 		return need_cap(c, node, AXNN_CAP_TENSOR, "TELT") ?: all_dtypes(c, node, F32_I);
-	if (!strcmp(op, "Equal"))
+	if (!strcmp(op, "Equal") || !strcmp(op, "Greater") || !strcmp(op, "Less") ||
+	    !strcmp(op, "GreaterOrEqual") || !strcmp(op, "LessOrEqual"))
 		return need_cap(c, node, AXNN_CAP_TENSOR, "TELT") ?:
-		       need_dtype(c, node, x, INTS, "input") ?:
-		       need_dtype(c, node, n->in[1], INTS, "input");
+		       need_dtype(c, node, x, DEV, "input") ?:
+		       need_dtype(c, node, n->in[1], DEV, "input");
+	static const char *const math[] = { "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
+					    "MeanVarianceNormalization", NULL };
+
+	if (matches(op, math))
+		return need_cap(c, node, AXNN_CAP_TENSOR, "TELT") ?:
+		       (op[0] == 'M' ? need_cap(c, node, AXNN_CAP_REDUCE, "REDUCE") : 0) ?:
+		       all_dtypes(c, node, F32);
+	if (!strcmp(op, "Sign"))
+		return need_cap(c, node, AXNN_CAP_TENSOR, "TELT") ?: all_dtypes(c, node, F32_I32);
+	static const char *const idx_ops[] = { "Compress", "GatherElements", "GatherND",
+					       "OneHot", "ReverseSequence", NULL };
+
+	if (matches(op, idx_ops))
+		return need_cap(c, node, AXNN_CAP_TENSOR, "TCOPY") ?:
+		       need_dtype(c, node, op[0] == 'O' ? n->in[2] : x, DEV, "data");
+	if (!strcmp(op, "Scatter") || !strcmp(op, "ScatterElements") || !strcmp(op, "ScatterND")) {
+		const char *rs = nn_attr_s(n, "reduction", "none");
+
+		if (strcmp(rs, "none") && strcmp(rs, "add") && strcmp(rs, "mul"))
+			return nn_node_err(c, node, "reduction '%s' is not supported", rs);
+		return need_cap(c, node, AXNN_CAP_TENSOR, "TCOPY") ?:
+		       need_dtype(c, node, x, strcmp(rs, "none") ? F32_I32 : DEV, "data");
+	}
 	if (!strcmp(op, "Pow")) {
 		int e = n->in[1];
 
@@ -268,7 +315,8 @@ static int check_node(struct nn_ctx *c, int node)
 		if (need_cap(c, node, AXNN_CAP_TENSOR, "TCOPY"))
 			return -EINVAL;
 		if ((from == NN_BFLOAT16 && to == NN_FLOAT) || (from == NN_FLOAT && to == NN_BFLOAT16) ||
-		    (from == to && from == NN_BFLOAT16))
+		    (from == to && from == NN_BFLOAT16) || (from == NN_FLOAT16 && to == NN_FLOAT) ||
+		    (from == NN_FLOAT && to == NN_FLOAT16))
 			return 0;
 		if (!in_set(from, DEV) || !in_set(to, DEV))
 			return nn_node_err(c, node, "cast from %s to %s: no device dtype for it",

@@ -577,6 +577,128 @@ static void test_files(void)
 	unlink(path);
 }
 
+/* independent references: float16 via ldexp/frexp in double precision */
+static float ref_half_to_float(uint16_t h)
+{
+	int e = (h >> 10) & 31, m = h & 1023;
+	double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(1024 + m, e - 25);
+
+	return (float)((h & 0x8000) ? -v : v);
+}
+
+static uint16_t ref_float_to_half(float f)
+{
+	uint16_t s = signbit(f) ? 0x8000 : 0;
+	double a = fabs((double)f);
+
+	if (isnan(f))
+		return s | 0x7e00;
+	if (a >= 65520.0)
+		return s | 0x7c00;
+	if (a < ldexp(1, -14))
+		return s | (uint16_t)rint(a * ldexp(1, 24));	/* rint: ties to even */
+	int e;
+
+	frexp(a, &e);		/* a = f * 2^e, f in [0.5, 1) */
+	e -= 1;			/* a in [2^e, 2^(e+1)) */
+	double m = rint(a * ldexp(1, 10 - e));	/* 1024 .. 2048 */
+
+	if (m == 2048) {
+		m = 1024;
+		e++;
+	}
+	if (e + 15 >= 31)
+		return s | 0x7c00;
+	return s | (uint16_t)((e + 15) << 10) | (uint16_t)((int)m - 1024);
+}
+
+static struct axnn_program *cast_prog(int from, int to, int64_t n)
+{
+	struct mb *b = mb_new(13);
+	struct axnn_error e;
+	int ret;
+
+	mb_input(b, "x", from, 1, &n);
+	struct mb_node *c = mb_node(b, "Cast", "cast", "x", "y");
+
+	mb_attr_i(c, "to", to);
+	mb_output(b, "y", to);
+	struct axnn_model *m = load_mb(b, &ret, &e);
+	struct axnn_program *p = compile(m, NULL, 0, &ret, &e);
+
+	if (ret)
+		tap_diag("cast program: %s", e.message);
+	axnn_model_free(m);
+	return p;
+}
+
+static void test_half(void)
+{
+	uint16_t *h = malloc(65536 * 2);
+	float *f = malloc(sizeof(float) * 70000);
+	struct axnn_tensor in = { .rank = 1 }, out[1];
+	char msg[256];
+	int bad = 0, ret;
+
+	for (int i = 0; i < 65536; i++)
+		h[i] = (uint16_t)i;
+	struct axnn_program *p = cast_prog(10, 1, 65536);
+
+	in.dtype = 10;
+	in.dims[0] = 65536;
+	in.data = h;
+	in.size = 65536 * 2;
+	ret = sim_run_program(p, &in, out, msg, sizeof(msg), 0);
+	for (int i = 0; !ret && i < 65536; i++) {
+		float got = ((float *)out[0].data)[i], want = ref_half_to_float((uint16_t)i);
+
+		if (!(isnan(want) ? isnan(got) : memcmp(&got, &want, 4) == 0)) {
+			if (bad++ < 3)
+				tap_diag("half 0x%04x: %g, expected %g", i, got, want);
+		}
+	}
+	tap_ok(!ret && !bad, "float16 -> float: all 65536 bit patterns exact (%d wrong)", bad);
+	if (!ret)
+		axnn_tensor_release(&out[0]);
+	axnn_program_free(p);
+
+	/* float -> float16: every half, the midpoints between neighbours, specials */
+	int n = 0;
+
+	for (int i = 0; i < 0x7c00; i += 3) {
+		float a = ref_half_to_float((uint16_t)i), b = ref_half_to_float((uint16_t)(i + 1));
+
+		f[n++] = a;
+		f[n++] = -(float)(((double)a + (double)b) / 2);	/* a tie */
+		f[n++] = nextafterf((float)(((double)a + (double)b) / 2), INFINITY);
+	}
+	float sp[] = { 0.0f, -0.0f, INFINITY, -INFINITY, NAN, 65504.0f, 65519.99f, 65520.0f, 1e30f,
+		       -1e30f, 1e-30f, 5.96e-8f, 2.98e-8f, 2.99e-8f, 3.4e38f, 1e-45f };
+
+	for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+		f[n++] = sp[i];
+	p = cast_prog(1, 10, n);
+	in.dtype = 1;
+	in.dims[0] = n;
+	in.data = f;
+	in.size = (size_t)n * 4;
+	bad = 0;
+	ret = sim_run_program(p, &in, out, msg, sizeof(msg), 0);
+	for (int i = 0; !ret && i < n; i++) {
+		uint16_t got = ((uint16_t *)out[0].data)[i], want = ref_float_to_half(f[i]);
+
+		if (got != want && bad++ < 3)
+			tap_diag("float %.9g: 0x%04x, expected 0x%04x", f[i], got, want);
+	}
+	tap_ok(!ret && !bad, "float -> float16: %d values (ties, subnormals, overflow, NaN) round to nearest even (%d wrong)",
+	       n, bad);
+	if (!ret)
+		axnn_tensor_release(&out[0]);
+	axnn_program_free(p);
+	free(h);
+	free(f);
+}
+
 int main(void)
 {
 	test_load_errors();
@@ -586,5 +708,6 @@ int main(void)
 	test_planning();
 	test_encoding();
 	test_files();
+	test_half();
 	return tap_done();
 }
