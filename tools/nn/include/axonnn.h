@@ -39,8 +39,9 @@
  *   limit (file size, tensor size, dims, command count); -ENOMEM; device
  *   errors as libaxon returns them.
  * - Objects are not thread-safe; distinct objects may be used from
- *   distinct threads. A model must outlive nothing: programs copy what they
- *   need, and sessions copy what they need from their program.
+ *   distinct threads. A program copies what it needs from its model (the
+ *   model may be freed after axnn_compile()); a session refers to its
+ *   program, which must outlive it.
  *
  * Data types are ONNX TensorProto.DataType values (AXNN_FLOAT = 1, ...).
  * Tensors are dense, row-major, little-endian, as in ONNX.
