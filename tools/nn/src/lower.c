@@ -1799,6 +1799,8 @@ static const struct { const char *op; lower_fn fn; } lower_table[] = {
 	{ "Scatter", lower_scatter }, { "ScatterElements", lower_scatter },
 	{ "ScatterND", lower_scatter }, { "OneHot", lower_onehot },
 	{ "ReverseSequence", lower_reverse_sequence },
+	{ "ConvInteger", lower_conv_q }, { "QLinearConv", lower_conv_q },
+	{ "MatMulInteger", lower_matmul_integer }, { "QLinearMatMul", lower_qlinear_matmul },
 	{ "Expand", lower_expand }, { "Gather", lower_gather }, { "Gemm", lower_gemm },
 	{ "GlobalAveragePool", lower_global_pool }, { "GlobalMaxPool", lower_global_pool },
 	{ "HardSigmoid", lower_unary }, { "HardSwish", lower_unary },

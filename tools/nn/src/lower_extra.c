@@ -603,3 +603,259 @@ static int lower_reverse_sequence(struct nn_ctx *c, int node)
 	}
 	return 0;
 }
+
+/* ------------------------------------------------------------------------ */
+/* int8 convolutions and matrix products (the device's int8 forms)          */
+/* ------------------------------------------------------------------------ */
+
+/* a scalar (or all-equal) compile-time zero point / scale; @def if absent */
+static int q_param(struct nn_ctx *c, int node, int v, double def, double *out)
+{
+	if (v < 0) {
+		*out = def;
+		return 0;
+	}
+	if (!nn_is_param(c, v))
+		return nn_node_err(c, node, "scales and zero points must be known at compile time");
+	nn_use_param(c, v);
+	int64_t n = nn_elems(TV(v)->dims, TV(v)->rank);
+
+	*out = nn_get_f(TV(v)->data, TV(v)->dtype, 0);
+	for (int64_t i = 1; i < n; i++)
+		if (nn_get_f(TV(v)->data, TV(v)->dtype, (size_t)i) != *out)
+			return 1;	/* per channel */
+	return 0;
+}
+
+/*
+ * uint8 weights as int8: w - 128 (and the zero point - 128), computed by the
+ * device when the weights are a runtime input, at compile time otherwise
+ */
+static int weights_s8(struct nn_ctx *c, int v, struct nn_view *w)
+{
+	struct nn_view src, t, k;
+	int ret;
+
+	if ((ret = vview(c, v, &src)))
+		return ret;
+	if (src.dt == NN_DT_INT8) {
+		*w = src;
+		return 0;
+	}
+	if (TV(v)->is_const) {
+		int64_t n = nn_elems(TV(v)->dims, TV(v)->rank);
+		int8_t *b = malloc((size_t)n + 1);
+		int s;
+
+		if (!b) {
+			c->oom = 1;
+			return -ENOMEM;
+		}
+		for (int64_t i = 0; i < n; i++)
+			b[i] = (int8_t)((int)((const uint8_t *)TV(v)->data)[i] - 128);
+		s = const_store(c, b, (size_t)n);
+		free(b);
+		if (s < 0)
+			return s;
+		*w = mkview(s, 0, NN_DT_INT8, TV(v)->rank, TV(v)->dims);
+		return 0;
+	}
+	if ((ret = tview(c, NN_DT_INT32, src.rank, src.dims, &t)) ||
+	    (ret = emit_copy(c, &src, &t)) || (ret = cscalar(c, NN_DT_INT32, -128, &k)) ||
+	    (ret = emit_telt(c, EL_ADD, &t, &k, &t, 0, 0)) ||
+	    (ret = tview(c, NN_DT_INT8, src.rank, src.dims, w)))
+		return ret;
+	return emit_copy(c, &t, w);
+}
+
+static int emit_conv_q(struct nn_ctx *c, const struct nn_view *x, const struct nn_view *w,
+		       const struct nn_view *b, const struct nn_view *y, const struct nn_conv_geom *g,
+		       int32_t in_zp, int32_t w_zp, int32_t out_zp, float out_scale,
+		       const struct nn_view *pcs)
+{
+	struct nn_view x4 = to4d(x), w4 = to4d(w), y4 = to4d(y);
+	struct nn_cmd *cmd = nn_new_cmd(c, OP_CONV2D);
+
+	if (!cmd)
+		return -ENOMEM;
+	to_td(&x4, &cmd->td[0]);
+	to_td(&w4, &cmd->td[1]);
+	if (b)
+		to_td(b, &cmd->td[2]);
+	to_td(&y4, &cmd->td[4]);
+	cmd->n_td = 5;
+	if (g->nsp == 1) {
+		cmd->p.conv.stride[0] = cmd->p.conv.dil[0] = 1;
+		cmd->p.conv.stride[1] = (uint16_t)g->s[0];
+		cmd->p.conv.dil[1] = (uint16_t)g->d[0];
+		cmd->p.conv.pad[1] = (uint16_t)g->pb[0];
+		cmd->p.conv.pad[3] = (uint16_t)g->pe[0];
+	} else {
+		for (int i = 0; i < 2; i++) {
+			cmd->p.conv.stride[i] = (uint16_t)g->s[i];
+			cmd->p.conv.dil[i] = (uint16_t)g->d[i];
+			cmd->p.conv.pad[i] = (uint16_t)g->pb[i];
+			cmd->p.conv.pad[2 + i] = (uint16_t)g->pe[i];
+		}
+	}
+	cmd->p.conv.groups = (uint32_t)g->group;
+	cmd->p.conv.in_zp = in_zp;
+	cmd->p.conv.w_zp = w_zp;
+	cmd->p.conv.out_zp = out_zp;
+	cmd->p.conv.out_scale = out_scale;
+	if (pcs)
+		cmd->p.conv.pcs = (struct nn_td){ .store = pcs->store, .off = pcs->off };
+	return 0;
+}
+
+static int lower_conv_q(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	bool ql = !strcmp(n->op, "QLinearConv");
+	struct nn_conv_geom g;
+	struct nn_view x, w, b, y, pcs;
+	double xzp, wzp, xs = 1, ws = 1, ys = 1, yzp = 0;
+	int wv = n->in[ql ? 3 : 1], ret, per;
+
+	if (nn_conv_geom(c, node, false, &g))
+		return -EINVAL;
+	if ((ret = vview(c, n->in[0], &x)) || (ret = weights_s8(c, wv, &w)) ||
+	    (ret = oview(c, out_v(n, 0), &y)))
+		return ret;
+	if (q_param(c, node, in_v(n, ql ? 2 : 2), 0, &xzp) ||
+	    q_param(c, node, in_v(n, ql ? 5 : 3), 0, &wzp))
+		return nn_node_err(c, node, "zero points must be one value (per tensor)");
+	if (TV(wv)->dtype == NN_UINT8)
+		wzp -= 128;
+	if (!ql) {
+		ret = emit_conv_q(c, &x, &w, NULL, &y, &g, (int32_t)xzp, (int32_t)wzp, 0, 0, NULL);
+		return ret;
+	}
+	if (q_param(c, node, n->in[1], 1, &xs) || q_param(c, node, n->in[6], 1, &ys) ||
+	    q_param(c, node, in_v(n, 7), 0, &yzp))
+		return nn_node_err(c, node, "x and y scales and zero points must be one value");
+	per = q_param(c, node, n->in[4], 1, &ws);
+	if (per < 0)
+		return per;
+	bool has_b = in_v(n, 8) >= 0;
+
+	if (has_b && (ret = vview(c, n->in[8], &b)))
+		return ret;
+	if (per) {
+		int64_t O = TV(wv)->dims[0];
+		float *sc = malloc(sizeof(float) * (size_t)O);
+		int s;
+
+		if (!sc) {
+			c->oom = 1;
+			return -ENOMEM;
+		}
+		if (nn_elems(TV(n->in[4])->dims, TV(n->in[4])->rank) != O) {
+			free(sc);
+			return nn_node_err(c, node, "w_scale must have one value per output channel");
+		}
+		for (int64_t o = 0; o < O; o++)
+			sc[o] = (float)(xs * nn_get_f(TV(n->in[4])->data, TV(n->in[4])->dtype, (size_t)o) / ys);
+		s = const_store(c, sc, sizeof(float) * (size_t)O);
+		free(sc);
+		if (s < 0)
+			return s;
+		pcs = mkview(s, 0, NN_DT_FP32, 1, &O);
+		return emit_conv_q(c, &x, &w, has_b ? &b : NULL, &y, &g, (int32_t)xzp, (int32_t)wzp,
+				   (int32_t)yzp, 0, &pcs);
+	}
+	return emit_conv_q(c, &x, &w, has_b ? &b : NULL, &y, &g, (int32_t)xzp, (int32_t)wzp,
+			   (int32_t)yzp, (float)(xs * ws / ys), NULL);
+}
+
+static int lower_matmul_integer(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	struct nn_view a, b, y;
+	double azp, bzp;
+	unsigned int first = c->n_cmds;
+	int ret;
+
+	if (q_param(c, node, in_v(n, 2), 0, &azp) || q_param(c, node, in_v(n, 3), 0, &bzp))
+		return nn_node_err(c, node, "zero points must be one value (per tensor)");
+	if ((ret = vview(c, n->in[0], &a)) || (ret = vview(c, n->in[1], &b)) ||
+	    (ret = oview(c, out_v(n, 0), &y)))
+		return ret;
+	if (a.rank != 2 || b.rank != 2)
+		return nn_node_err(c, node, "only 2-D MatMulInteger is supported");
+	struct nn_view a3 = a, b3 = b, y3 = y;
+
+	a3.rank = b3.rank = y3.rank = 3;
+	for (int d = 2; d > 0; d--) {
+		a3.dims[d] = a.dims[d - 1];
+		a3.str[d] = a.str[d - 1];
+		b3.dims[d] = b.dims[d - 1];
+		b3.str[d] = b.str[d - 1];
+		y3.dims[d] = y.dims[d - 1];
+		y3.str[d] = y.str[d - 1];
+	}
+	a3.dims[0] = b3.dims[0] = y3.dims[0] = 1;
+	a3.str[0] = b3.str[0] = y3.str[0] = 0;
+	if ((ret = emit_matmul_one(c, &a3, &b3, NULL, &y3, 1.0f, 0.0f, 0, 0, 0)))
+		return ret;
+	for (unsigned int i = first; i < c->n_cmds; i++) {
+		c->cmds[i].p.mm.a_zp = (int32_t)azp;
+		c->cmds[i].p.mm.b_zp = (int32_t)bzp;
+	}
+	return 0;
+}
+
+/*
+ * QLinearMatMul as 1x1 int8 convolutions, whose requantisation is the one
+ * rounding ONNX specifies: a (M, K) is the input (1, K, M, 1), b (K, N) the
+ * weights (N, K, 1, 1), y (M, N) the output (1, N, M, 1); one per batch.
+ */
+static int lower_qlinear_matmul(struct nn_ctx *c, int node)
+{
+	const struct nn_node *n = NODE(node);
+	struct nn_view a, b, y;
+	double as, azp, bs, bzp, ys, yzp;
+	struct nn_conv_geom g = { .nsp = 2, .s = { 1, 1 }, .d = { 1, 1 }, .group = 1 };
+	int ret;
+
+	if (q_param(c, node, n->in[1], 1, &as) || q_param(c, node, n->in[2], 0, &azp) ||
+	    q_param(c, node, n->in[4], 1, &bs) || q_param(c, node, n->in[5], 0, &bzp) ||
+	    q_param(c, node, n->in[6], 1, &ys) || q_param(c, node, in_v(n, 7), 0, &yzp))
+		return nn_node_err(c, node, "scales and zero points must be one value (per tensor)");
+	if ((ret = vview(c, n->in[0], &a)) || (ret = weights_s8(c, n->in[3], &b)) ||
+	    (ret = oview(c, out_v(n, 0), &y)))
+		return ret;
+	if (TV(n->in[3])->dtype == NN_UINT8)
+		bzp -= 128;
+	if (a.rank < 2 || a.rank > 3 || b.rank < 2 || b.rank > 3 || y.rank != (a.rank > b.rank ? a.rank : b.rank))
+		return nn_node_err(c, node, "2-D or 3-D operands only");
+	int64_t batches = y.rank == 3 ? y.dims[0] : 1;
+
+	for (int64_t bt = 0; bt < batches; bt++) {
+		int ar = a.rank, br = b.rank, yr = y.rank;
+		int64_t aoff = ar == 3 && a.dims[0] > 1 ? bt * a.str[0] : 0;
+		int64_t boff = br == 3 && b.dims[0] > 1 ? bt * b.str[0] : 0;
+		int64_t yoff = yr == 3 ? bt * y.str[0] : 0;
+		int64_t M = a.dims[ar - 2], K = a.dims[ar - 1], N = b.dims[br - 1];
+		struct nn_view x4 = a, w4 = b, o4 = y;
+
+		x4.rank = w4.rank = o4.rank = 4;
+		x4.off += aoff;
+		w4.off += boff;
+		o4.off += yoff;
+		int64_t xd[4] = { 1, K, M, 1 }, xs[4] = { 0, a.str[ar - 1], a.str[ar - 2], 1 };
+		int64_t wd[4] = { N, K, 1, 1 }, ws[4] = { b.str[br - 1], b.str[br - 2], 1, 1 };
+		int64_t od[4] = { 1, N, M, 1 }, os[4] = { 0, y.str[yr - 1], y.str[yr - 2], 1 };
+
+		memcpy(x4.dims, xd, sizeof(xd));
+		memcpy(x4.str, xs, sizeof(xs));
+		memcpy(w4.dims, wd, sizeof(wd));
+		memcpy(w4.str, ws, sizeof(ws));
+		memcpy(o4.dims, od, sizeof(od));
+		memcpy(o4.str, os, sizeof(os));
+		if ((ret = emit_conv_q(c, &x4, &w4, NULL, &o4, &g, (int32_t)azp, (int32_t)bzp,
+				       (int32_t)yzp, (float)(as * bs / ys), NULL)))
+			return ret;
+	}
+	return 0;
+}

@@ -1440,7 +1440,7 @@ static int auto_pad_mode(const struct nn_node *n)
 int nn_conv_geom(struct nn_ctx *c, int node, bool transpose, struct nn_conv_geom *g)
 {
 	const struct nn_node *n = NODE(node);
-	int x = in_v(n, 0), w = in_v(n, 1);
+	int x = in_v(n, 0), w = in_v(n, !strcmp(n->op, "QLinearConv") ? 3 : 1);
 	int64_t pads[6];
 	int ap = auto_pad_mode(n);
 
@@ -1614,8 +1614,9 @@ static int shape_conv(struct nn_ctx *c, int node)
 	const struct nn_node *n = NODE(node);
 	struct nn_conv_geom g;
 	int64_t dims[5];
-	bool tr = !strcmp(n->op, "ConvTranspose");
-	int x = in_v(n, 0), w = in_v(n, 1), b = in_v(n, 2);
+	bool tr = !strcmp(n->op, "ConvTranspose"), ql = !strcmp(n->op, "QLinearConv");
+	bool ci = !strcmp(n->op, "ConvInteger");
+	int x = in_v(n, 0), w = in_v(n, ql ? 3 : 1), b = in_v(n, ql ? 8 : ci ? -1 : 2);
 
 	if (nn_conv_geom(c, node, tr, &g))
 		return -EINVAL;
@@ -1625,7 +1626,13 @@ static int shape_conv(struct nn_ctx *c, int node)
 		dims[2 + i] = g.out[i];
 	if (b >= 0 && (TV(b)->rank != 1 || TV(b)->dims[0] != dims[1]))
 		return nn_node_err(c, node, "bias B must have one value per output channel");
-	return set_out(c, node, 0, TV(x)->dtype, g.nsp + 2, dims);
+	int odt = TV(x)->dtype;
+
+	if (ci)
+		odt = NN_INT32;
+	if (ql)
+		odt = in_v(n, 7) >= 0 ? TV(n->in[7])->dtype : NN_UINT8;
+	return set_out(c, node, 0, odt, g.nsp + 2, dims);
 }
 
 static int shape_pool(struct nn_ctx *c, int node)
@@ -1703,7 +1710,8 @@ static int shape_norm(struct nn_ctx *c, int node)
 static int shape_matmul(struct nn_ctx *c, int node)
 {
 	const struct nn_node *n = NODE(node);
-	int a = in_v(n, 0), b = in_v(n, 1);
+	bool ql = !strcmp(n->op, "QLinearMatMul");
+	int a = in_v(n, 0), b = in_v(n, ql ? 3 : 1);
 	int64_t da[NN_MAX_RANK], db[NN_MAX_RANK], dims[NN_MAX_RANK];
 	int ra, rb, r;
 
@@ -1737,6 +1745,8 @@ static int shape_matmul(struct nn_ctx *c, int node)
 
 	if (!strcmp(n->op, "MatMulInteger"))
 		odt = NN_INT32;
+	if (ql)
+		odt = in_v(n, 7) >= 0 ? TV(n->in[7])->dtype : NN_UINT8;
 	return set_out(c, node, 0, odt, r, dims);
 }
 
@@ -2229,7 +2239,8 @@ static const struct { const char *op; shape_fn fn; } shape_table[] = {
 	{ "DequantizeLinear", shape_quant }, { "Div", shape_eltwise },
 	{ "Dropout", shape_dropout }, { "Elu", shape_unary }, { "Equal", shape_eltwise },
 	{ "Acosh", shape_unary }, { "Asinh", shape_unary }, { "Atanh", shape_unary },
-	{ "Compress", shape_compress }, { "Cosh", shape_unary }, { "EyeLike", shape_eyelike },
+	{ "Compress", shape_compress }, { "ConvInteger", shape_conv }, { "QLinearConv", shape_conv },
+	{ "MatMulInteger", shape_matmul }, { "QLinearMatMul", shape_matmul }, { "Cosh", shape_unary }, { "EyeLike", shape_eyelike },
 	{ "GatherElements", shape_gather_elements }, { "GatherND", shape_gather_nd },
 	{ "MeanVarianceNormalization", shape_identity_copy }, { "OneHot", shape_onehot },
 	{ "ReverseSequence", shape_reverse_sequence }, { "Scatter", shape_scatter },

@@ -38,6 +38,7 @@ const struct nn_opdef nn_ops[] = {
 	{ "Constant", 1, 0, "folded", "value, value_float(s), value_int(s)" },
 	{ "ConstantOfShape", 9, 0, "folded", "" },
 	{ "Conv", 1, 0, "CONV2D", "1-D and 2-D, groups, dilations, auto_pad; float" },
+	{ "ConvInteger", 10, 0, "CONV2D", "int8 form, int32 out; uint8 weights shifted to int8; zero points per tensor" },
 	{ "ConvTranspose", 1, 0, "CONVT2D", "1-D and 2-D, groups, output_shape/output_padding (< stride); float" },
 	{ "Cosh", 9, 0, "TELT", "exp(x - ln 2) + exp(-x - ln 2); float" },
 	{ "DepthToSpace", 1, 0, "TCOPY", "DCR and CRD, one rank-6 copy" },
@@ -71,6 +72,7 @@ const struct nn_opdef nn_ops[] = {
 	{ "LogSoftmax", 1, 0, "SOFTMAX", "opset < 13 coerces to 2-D; float" },
 	{ "LRN", 1, 0, "REDUCE + TELT", "composite" },
 	{ "MatMul", 1, 0, "MATMUL", "batched, broadcast batches, 1-D promotion; float" },
+	{ "MatMulInteger", 10, 0, "MATMUL", "int8 form, int32 out; 2-D; zero points per tensor" },
 	{ "Max", 6, 0, "TELT", "variadic; float, float16, int32, int16, int8, uint32, uint16, uint8" },
 	{ "MaxPool", 1, 0, "POOL2D", "1-D, 2-D, dilations, ceil_mode; 3-D without depth padding; float, int8, uint8; no Indices" },
 	{ "Mean", 6, 0, "TELT", "variadic; float" },
@@ -84,6 +86,8 @@ const struct nn_opdef nn_ops[] = {
 	{ "Pad", 2, 0, "FILL + TCOPY", "constant, edge, reflect" },
 	{ "Pow", 7, 0, "TELT", "float or int32 base; exponent float, int32 or known at compile time" },
 	{ "PRelu", 7, 0, "TELT", "float" },
+	{ "QLinearConv", 10, 0, "CONV2D", "int8 form, requantised (per-tensor or per-channel scales); uint8 weights shifted" },
+	{ "QLinearMatMul", 10, 0, "CONV2D", "as 1x1 int8 convolutions (one requantisation); 2-D and 3-D" },
 	{ "QuantizeLinear", 10, 0, "TCOPY", "to int8, uint8; per tensor or per axis; scales known at compile time" },
 	{ "Reciprocal", 6, 0, "TELT", "float" },
 	{ "ReduceL1", 1, 0, "TELT + REDUCE", "float" },
@@ -421,6 +425,28 @@ static int check_node(struct nn_ctx *c, int node)
 		if (need_dtype(c, node, x, F32, "input") || need_cap(c, node, AXNN_CAP_MATMUL, "MATMUL") ||
 		    nn_resize_params(c, node, &rz))
 			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(op, "ConvInteger") || !strcmp(op, "QLinearConv") ||
+	    !strcmp(op, "MatMulInteger") || !strcmp(op, "QLinearMatMul")) {
+		static const int Q8[] = { NN_INT8, NN_UINT8, 0 };
+		bool conv = op[1] == 'o' || op[7] == 'C';
+		int w = n->in[op[0] == 'Q' ? 3 : 1];
+
+		if (need_cap(c, node, AXNN_CAP_INT8_TENSOR, "int8") ||
+		    need_cap(c, node, conv ? AXNN_CAP_CONV : AXNN_CAP_MATMUL, conv ? "CONV2D" : "MATMUL") ||
+		    need_dtype(c, node, x, Q8, "input") || need_dtype(c, node, w, Q8, "weights"))
+			return -EINVAL;
+		if (!strcmp(op, "QLinearMatMul") && need_cap(c, node, AXNN_CAP_CONV, "CONV2D"))
+			return -EINVAL;
+		if (conv && op[0] != 'M') {
+			struct nn_conv_geom g;
+
+			if (nn_conv_geom(c, node, false, &g))
+				return -EINVAL;
+			if (g.nsp > 2)
+				return nn_node_err(c, node, "3-D convolution is not supported");
+		}
 		return 0;
 	}
 	if (!strcmp(op, "QuantizeLinear") || !strcmp(op, "DequantizeLinear")) {

@@ -498,10 +498,41 @@ static int do_conv(struct sim *s, const uint64_t *w, int transpose)
 	uint32_t groups = (uint32_t)w[43], ep = (uint32_t)(w[43] >> 32);
 	float ea = u32f(w[44]), eb = u32f(w[44] >> 32);
 
-	if (w[45] || w[46] || w[47] || w[48])
-		return fail(s, "%s: int8 fields / reserved must be 0 for fp32", nm);
-	if (in.dtype || wt.dtype || out.dtype || (!bias.absent && bias.dtype) || (!res.absent && res.dtype))
-		return fail(s, "%s: only fp32 is modelled", nm);
+	bool q8 = in.dtype != 0;
+	int32_t in_zp = (int32_t)w[45], w_zp = (int32_t)(w[45] >> 32);
+	int32_t out_zp = (int32_t)w[46];
+	float out_scale = u32f(w[46] >> 32);
+	uint64_t pcs = w[47];
+
+	if (w[48])
+		return fail(s, "%s: reserved word not 0", nm);
+	if (!q8) {
+		if (w[45] || w[46] || w[47])
+			return fail(s, "%s: int8 fields must be 0 for fp32", nm);
+		if (wt.dtype || out.dtype || (!bias.absent && bias.dtype) || (!res.absent && res.dtype))
+			return fail(s, "%s: fp32 form with a non-fp32 operand", nm);
+	} else {
+		if (transpose)
+			return fail(s, "%s: the int8 form is modelled for CONV2D only", nm);
+		if ((in.dtype != 2 && in.dtype != 3) || wt.dtype != 2 || !res.absent ||
+		    (!bias.absent && bias.dtype != 1) || out.dtype == 0)
+			return fail(s, "%s: int8 form operand types", nm);
+		if (in_zp < (in.dtype == 2 ? -128 : 0) || in_zp > (in.dtype == 2 ? 127 : 255) ||
+		    w_zp < -128 || w_zp > 127)
+			return fail(s, "%s: zero point out of range", nm);
+		if (out.dtype == 1 && (out_zp || w[46] >> 32 || pcs || ep))
+			return fail(s, "%s: int32 output takes no requantisation or epilogue", nm);
+		if (out.dtype != 1) {
+			if (pcs ? out_scale != 0 : !(out_scale > 0 && isfinite(out_scale)))
+				return fail(s, "%s: bad out_scale", nm);
+			if (out_zp < (out.dtype == 2 ? -128 : 0) || out_zp > (out.dtype == 2 ? 127 : 255))
+				return fail(s, "%s: out_zp out of range", nm);
+			if (ep && ep != 16 && ep != 17)
+				return fail(s, "%s: int8 epilogue must be none, RELU or CLIP", nm);
+			if (ep == 17 && (int32_t)w[44] > (int32_t)(w[44] >> 32))
+				return fail(s, "%s: CLIP alpha above beta", nm);
+		}
+	}
 	if (!sh || !sw || !dh || !dw || !groups)
 		return fail(s, "%s: zero stride, dilation or groups", nm);
 	int64_t N = in.dims[0], C = in.dims[1], H = in.dims[2], W = in.dims[3];
@@ -546,8 +577,24 @@ static int do_conv(struct sim *s, const uint64_t *w, int transpose)
 		return fail(s, "%s: MAX_PLANE exceeded", nm);
 	if (ep && ep < 16)
 		return fail(s, "%s: bad epilogue %u", nm, ep);
-	if (ab_check(s, ep, w[44], nm) || work(s, units, nm))
+	if ((!q8 || ep != 17) && ab_check(s, ep, w[44], nm))
 		return -1;
+	if (work(s, units, nm))
+		return -1;
+	const uint8_t *scales = NULL;
+
+	if (q8 && pcs) {
+		scales = xlate(s, pcs, pcs + (uint64_t)O * 4 - 1, 0);
+		if (!scales || (pcs & 3))
+			return fail(s, "%s: per-channel scales not mapped or misaligned", nm);
+		for (int64_t o = 0; o < O; o++) {
+			float sc;
+
+			memcpy(&sc, scales + o * 4, 4);
+			if (!(sc > 0 && isfinite(sc)))
+				return fail(s, "%s: a per-channel scale is not finite and > 0", nm);
+		}
+	}
 	static double acc[1 << 22];
 	int64_t total = N * O * OH * OW;
 
@@ -574,8 +621,12 @@ static int do_conv(struct sim *s, const uint64_t *w, int transpose)
 
 									if (iw < 0 || iw >= W)
 										continue;
-									sum += getf(&in, at4(&in, n, g * cg + c, ih, iw)) *
-									       getf(&wt, at4(&wt, o, c, kh, kw));
+									if (q8)
+										sum += (double)((geti(&in, at4(&in, n, g * cg + c, ih, iw)) - in_zp) *
+												(geti(&wt, at4(&wt, o, c, kh, kw)) - w_zp));
+									else
+										sum += getf(&in, at4(&in, n, g * cg + c, ih, iw)) *
+										       getf(&wt, at4(&wt, o, c, kh, kw));
 								}
 							}
 						acc[((n * O + o) * OH + oh) * OW + ow] = sum;
@@ -614,6 +665,37 @@ static int do_conv(struct sim *s, const uint64_t *w, int transpose)
 				for (int64_t ow = 0; ow < OW; ow++) {
 					double v = acc[((n * O + o) * OH + oh) * OW + ow];
 					int bad = 0;
+
+					if (q8) {
+						int32_t a32 = (int32_t)(uint32_t)(int64_t)v;
+
+						if (!bias.absent)
+							a32 = (int32_t)((uint32_t)a32 +
+									(uint32_t)geti(&bias, bias.base + o * bias.str[0]));
+						uint8_t *p8 = at4(&out, n, o, oh, ow);
+
+						if (out.dtype == 1) {
+							puti(&out, p8, a32);
+							continue;
+						}
+						float sc = out_scale;
+
+						if (scales)
+							memcpy(&sc, scales + o * 4, 4);
+						double rq = nearbyint((double)a32 * (double)sc) + out_zp;
+						int64_t qv = sat(rq > 1e9 ? 1000000000 : rq < -1e9 ? -1000000000 : (int64_t)rq,
+								 out.dtype);
+
+						if (ep == 16 && qv < out_zp)
+							qv = out_zp;
+						if (ep == 17) {
+							int32_t lo = (int32_t)w[44], hi = (int32_t)(w[44] >> 32);
+
+							qv = qv < lo ? lo : qv > hi ? hi : qv;
+						}
+						puti(&out, p8, qv);
+						continue;
+					}
 
 					if (!bias.absent)
 						v += getf(&bias, bias.base + o * bias.str[0]);
@@ -934,12 +1016,21 @@ static int do_matmul(struct sim *s, const uint64_t *w)
 	uint32_t ep = (uint32_t)w[34];
 	float ea = u32f(w[35]), eb = u32f(w[35] >> 32);
 
-	if ((w[34] >> 32) || w[36])
-		return fail(s, "MATMUL: reserved / zero points must be 0 (fp32)");
+	bool q8 = a.dtype != 0;
+	int32_t a_zp = (int32_t)w[36], b_zp = (int32_t)(w[36] >> 32);
+
+	if (w[34] >> 32)
+		return fail(s, "MATMUL: reserved not 0");
 	if (a.rank != 3 || b.rank != 3 || d.rank != 3 || (!c.absent && c.rank != 3))
 		return fail(s, "MATMUL: rank 3 operands");
-	if (a.dtype || b.dtype || d.dtype || (!c.absent && c.dtype))
-		return fail(s, "MATMUL: only fp32 is modelled");
+	if (!q8 && (w[36] || b.dtype || d.dtype || (!c.absent && c.dtype)))
+		return fail(s, "MATMUL: fp32 form with zero points or non-fp32 operands");
+	if (q8 && ((a.dtype != 2 && a.dtype != 3) || (b.dtype != 2 && b.dtype != 3) || d.dtype != 1 ||
+		   (!c.absent && c.dtype != 1) || alpha != 1.0f || beta != (c.absent ? 0.0f : 1.0f) ||
+		   w[34] || w[35] ||
+		   a_zp < (a.dtype == 2 ? -128 : 0) || a_zp > (a.dtype == 2 ? 127 : 255) ||
+		   b_zp < (b.dtype == 2 ? -128 : 0) || b_zp > (b.dtype == 2 ? 127 : 255)))
+		return fail(s, "MATMUL: int8 form fields");
 	int64_t B = d.dims[0], M = d.dims[1], N = d.dims[2], K = a.dims[2];
 
 	if (a.dims[0] != B || b.dims[0] != B || a.dims[1] != M || b.dims[1] != K || b.dims[2] != N)
@@ -962,6 +1053,18 @@ static int do_matmul(struct sim *s, const uint64_t *w)
 				double acc = 0;
 				int bad = 0;
 
+				if (q8) {
+					int64_t iacc = 0;
+
+					for (int64_t k = 0; k < K; k++)
+						iacc += (geti(&a, a.base + z * a.str[0] + i * a.str[1] + k * a.str[2]) - a_zp) *
+							(geti(&b, b.base + z * b.str[0] + k * b.str[1] + j * b.str[2]) - b_zp);
+					if (!c.absent)
+						iacc += geti(&c, c.base + z * c.str[0] + i * c.str[1] + j * c.str[2]);
+					puti(&d, d.base + z * d.str[0] + i * d.str[1] + j * d.str[2],
+					     (int32_t)(uint32_t)iacc);
+					continue;
+				}
 				for (int64_t k = 0; k < K; k++)
 					acc += getf(&a, a.base + z * a.str[0] + i * a.str[1] + k * a.str[2]) *
 					       getf(&b, b.base + z * b.str[0] + k * b.str[1] + j * b.str[2]);
