@@ -88,4 +88,5 @@ clean:
 	-$(MAKE) -C tools/libaxon STATIC=1 clean
 	-$(MAKE) -C tools/axon clean
 	-$(MAKE) -C tools/axon STATIC=1 clean
+	-$(MAKE) -C tools/nn clean
 	rm -rf $(OUT)

@@ -74,7 +74,7 @@ static int cmd_info_impl(void)
 	for (int i = 0; i < n && i < MAX_DEVICES; i++) {
 		const struct axon_params *p;
 		struct axon_device *dev;
-		char feat[160];
+		char feat[256];
 		int ret;
 
 		printf("\ndevice %d: %s\n", i, e[i].path);
@@ -108,6 +108,8 @@ static int cmd_info_impl(void)
 		printf("  job history      %" PRIu64 " jobs\n", p->job_history);
 		printf("  timestamp        %" PRIu64 " Hz\n", p->timestamp_hz);
 		printf("  ban threshold    %" PRIu64 " hangs\n", p->ban_threshold);
+		printf("  max tensor rank  %" PRIu64 "\n", p->max_rank);
+		printf("  work budget      %" PRIu64 " units per job\n", p->work_budget);
 		for (uint32_t q = 0; q < AXON_PARAM_COUNT; q++)
 			if (!(p->valid & (1ull << q)))
 				printf("  (%s not reported by the kernel)\n", axon_param_name(q));
@@ -138,6 +140,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "bench"))
 		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "nn"))
+		return cmd_nn(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

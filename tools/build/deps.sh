@@ -24,7 +24,9 @@ PACKAGES=(
 	busybox-static sparse libdrm-dev gcc-multilib
 	ccache meson ninja-build pkg-config libglib2.0-dev libpixman-1-dev
 	libfdt-dev zlib1g-dev python3 dpkg-dev
+	libopenblas-pthread-dev
 	python3-docutils python3-ply python3-git git
+	protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
 )
 
 log() { echo "deps: $*" >&2; }

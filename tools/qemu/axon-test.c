@@ -593,7 +593,7 @@ static void check_reset_values(Axon *ax, bool debug)
 {
     g_assert_cmphex(rd(ax, AXON_REG_ID), ==, AXON_ID_VALUE);
     g_assert_cmphex(rd(ax, AXON_REG_VERSION), ==, AXON_VERSION_VALUE);
-    g_assert_cmphex(rd(ax, AXON_REG_CAPS), ==, debug ? 0x3f : 0x2f);
+    g_assert_cmphex(rd(ax, AXON_REG_CAPS), ==, debug ? 0xfff : 0xfef);
     g_assert_cmpuint(rd(ax, AXON_REG_NUM_QUEUES), ==, NQ);
     g_assert_cmpuint(rd(ax, AXON_REG_NUM_AS), ==, NSLOTS);
     g_assert_cmpuint(rd(ax, AXON_REG_VA_BITS), ==, 48);

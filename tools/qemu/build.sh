@@ -43,6 +43,8 @@ OWNED=(
 	/hw/misc/axon
 	/tests/qtest/meson.build
 	/tests/qtest/axon-test.c
+	/tests/qtest/axon-tensor-test.c
+	/tests/qtest/axon-qtest.h
 	/configs/devices/x86_64-softmmu/axon.mak
 )
 # Files the carried patches change are written by apply_patches, and so
@@ -84,10 +86,15 @@ apply_edits() {
 		cat "$PRISTINE/hw/misc/meson.build"
 		printf "\nsubdir('axon')\n"
 	} >"$tmp/misc-meson.build"
-	sed "/^qtests_i386 = \\\\\$/a\\
-  (config_all_devices.has_key('CONFIG_AXON') ? ['axon-test'] : []) +                        \\\\" \
+	# axon-tensor-test also links OpenBLAS: its bench compares the device
+	# with the host's single-threaded sgemm.
+	sed -e "/^qtests_i386 = \\\\\$/a\\
+  (config_all_devices.has_key('CONFIG_AXON') ? ['axon-test', 'axon-tensor-test'] : []) +  \\\\" \
+		-e "/^qtests = {\$/a\\
+  'axon-tensor-test': [dependency('openblas'), libm]," \
 		"$PRISTINE/tests/qtest/meson.build" >"$tmp/qtest-meson.build"
-	grep -q "'axon-test'" "$tmp/qtest-meson.build" ||
+	grep -q "'axon-tensor-test'\]" "$tmp/qtest-meson.build" &&
+	grep -q "'axon-tensor-test': \[" "$tmp/qtest-meson.build" ||
 		{ log "could not edit tests/qtest/meson.build"; exit 1; }
 	install_if_changed "$tmp/Kconfig" "$SRC/hw/misc/Kconfig"
 	install_if_changed "$tmp/misc-meson.build" "$SRC/hw/misc/meson.build"
@@ -132,7 +139,9 @@ for f in "$here"/axon/*; do
 	case $f in *~|*.orig|*.rej) continue ;; esac
 	install_if_changed "$f" "$SRC/hw/misc/axon/${f##*/}"
 done
-install_if_changed "$here/axon-test.c" "$SRC/tests/qtest/axon-test.c"
+for f in axon-test.c axon-tensor-test.c axon-qtest.h; do
+	install_if_changed "$here/$f" "$SRC/tests/qtest/$f"
+done
 
 CONFIGURE=(
 	"$SRC/configure"
@@ -162,6 +171,7 @@ if [ ! -f "$BUILD/build.ninja" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$stamp_h
 fi
 
 log "building (ninja -j$JOBS)"
-nice ninja -C "$BUILD" -j"$JOBS" qemu-system-x86_64 tests/qtest/axon-test >&2
+nice ninja -C "$BUILD" -j"$JOBS" qemu-system-x86_64 tests/qtest/axon-test \
+	tests/qtest/axon-tensor-test >&2
 
 echo "$BUILD/qemu-system-x86_64"

@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Build (tools/qemu/build.sh) and run the Axon qtest, printing TAP on stdout.
+# Build (tools/qemu/build.sh) and run the Axon qtests (axon-test, then the
+# v1.1 tensor commands' axon-tensor-test), printing TAP on stdout.
 #
 #   tools/qemu/run-qtest.sh [glib test args, e.g. -p /x86_64/axon/mmu]
 #   AXON_QTEST_BENCH=1 tools/qemu/run-qtest.sh -p /x86_64/axon/bench
+#   AXON_QTEST_BENCH=1 tools/qemu/run-qtest.sh -p /x86_64/axon/tensor/bench
 #
 # AXON_QTEST_QEMU_ARGS carries the firmware directories (-L) to the test.
 # Set QTEST_LOG=1 to see the QEMU command lines and qtest traffic.
@@ -17,4 +19,8 @@ fw=$AXON_QEMU_FW/usr/share
 
 export QTEST_QEMU_BINARY=$bin
 export AXON_QTEST_QEMU_ARGS="-L $fw/qemu -L $fw/seabios -L ${fw%/share}/lib/ipxe/qemu"
-exec "$(dirname "$bin")/tests/qtest/axon-test" --tap -k "$@"
+rc=0
+for t in axon-test axon-tensor-test; do
+	"$(dirname "$bin")/tests/qtest/$t" --tap -k "$@" || rc=1
+done
+exit $rc

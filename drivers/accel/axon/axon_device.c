@@ -198,6 +198,16 @@ static int axon_device_read_limits(struct axon_device *adev)
 	va_bits = axon_read(adev, AXON_VA_BITS);
 	adev->max_cmd_size = axon_read(adev, AXON_MAX_CMD_SIZE);
 	adev->max_gemm_dim = axon_read(adev, AXON_MAX_GEMM_DIM);
+	if (FIELD_GET(AXON_VERSION_MINOR, adev->hw_version) >= 1) {
+		adev->max_rank = axon_read(adev, AXON_MAX_RANK);
+		adev->work_budget_log2 = axon_read(adev, AXON_WORK_BUDGET_LOG2);
+	}
+
+	if (adev->work_budget_log2 > 63) {
+		drm_err(&adev->drm, "unsupported work budget 2^%u\n",
+			adev->work_budget_log2);
+		return -ENODEV;
+	}
 
 	if (!adev->hw_queues || adev->hw_queues > AXON_MAX_HW_QUEUES ||
 	    !adev->num_as || adev->num_as > AXON_MAX_AS_SLOTS ||

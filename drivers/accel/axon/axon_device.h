@@ -106,6 +106,8 @@ struct axon_as_slot {
  * @num_as: NUM_AS register: address-space slots
  * @max_cmd_size: MAX_CMD_SIZE register
  * @max_gemm_dim: MAX_GEMM_DIM register
+ * @max_rank: MAX_RANK register (v1.1; 0 on a v1.0 device)
+ * @work_budget_log2: WORK_BUDGET_LOG2 register (v1.1; 0 on a v1.0 device)
  * @num_queues: queues the driver uses, min(@hw_queues, @num_as)
  * @credit_limit: jobs on the hardware per queue, max(1, @num_as / @num_queues)
  * @job_timeout_ms: job timeout, the value of the module parameter at probe
@@ -149,6 +151,8 @@ struct axon_device {
 	u32 num_as;
 	u32 max_cmd_size;
 	u32 max_gemm_dim;
+	u32 max_rank;
+	u32 work_budget_log2;
 	u32 num_queues;
 	u32 credit_limit;
 	u32 job_timeout_ms;

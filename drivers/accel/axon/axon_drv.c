@@ -223,6 +223,13 @@ static int axon_ioctl_get_param(struct drm_device *dev, void *data,
 	case DRM_AXON_PARAM_BAN_THRESHOLD:
 		args->value = AXON_BAN_THRESHOLD;
 		break;
+	case DRM_AXON_PARAM_MAX_RANK:
+		args->value = adev->max_rank;
+		break;
+	case DRM_AXON_PARAM_WORK_BUDGET:
+		args->value = adev->work_budget_log2 ?
+			      BIT_ULL(adev->work_budget_log2) : 0;
+		break;
 	default:
 		ret = -EINVAL;
 		break;

@@ -34,7 +34,13 @@
 #define   AXON_CAPS_TIMESTAMP		BIT(3)
 #define   AXON_CAPS_DEBUG		BIT(4)
 #define   AXON_CAPS_SIGNAL_WAIT		BIT(5)
-#define   AXON_CAPS_KNOWN		GENMASK(5, 0)
+#define   AXON_CAPS_TENSOR		BIT(6)
+#define   AXON_CAPS_CONV		BIT(7)
+#define   AXON_CAPS_POOL		BIT(8)
+#define   AXON_CAPS_REDUCE		BIT(9)
+#define   AXON_CAPS_MATMUL		BIT(10)
+#define   AXON_CAPS_INT8_TENSOR		BIT(11)
+#define   AXON_CAPS_KNOWN		GENMASK(11, 0)
 #define AXON_NUM_QUEUES			0x00c
 #define AXON_NUM_AS			0x010
 #define AXON_VA_BITS			0x014
@@ -63,6 +69,11 @@
 #define AXON_MMU_FAULT_ADDR_LO		0x044
 #define AXON_MMU_FAULT_ADDR_HI		0x048
 #define AXON_MMU_FAULT_CLEAR		0x04c
+/* v1.1 limits; read as zero on a v1.0 device */
+#define AXON_MAX_RANK			0x050
+#define AXON_MAX_DIM			0x054
+#define AXON_WORK_BUDGET_LOG2		0x058
+#define AXON_MAX_PLANE			0x05c
 
 /* Address-space slots (BAR0) */
 #define AXON_AS_BASE			0x1000

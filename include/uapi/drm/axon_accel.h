@@ -100,6 +100,18 @@ enum drm_axon_param {
 	DRM_AXON_PARAM_TIMESTAMP_HZ = 16,
 	/** @DRM_AXON_PARAM_BAN_THRESHOLD: hangs after which a file is banned */
 	DRM_AXON_PARAM_BAN_THRESHOLD = 17,
+	/**
+	 * @DRM_AXON_PARAM_MAX_RANK: largest rank of a tensor descriptor of the
+	 * v1.1 tensor commands; 0 when the device has none (v1.0)
+	 */
+	DRM_AXON_PARAM_MAX_RANK = 18,
+	/**
+	 * @DRM_AXON_PARAM_WORK_BUDGET: work units the tensor commands of one
+	 * job may spend (see Documentation/accel/axon/hardware.rst, "Work
+	 * budget"); a job that exceeds it fails like any job whose command the
+	 * device rejects. 0 when the device has no tensor commands (v1.0)
+	 */
+	DRM_AXON_PARAM_WORK_BUDGET = 19,
 };
 
 /* Bits of DRM_AXON_PARAM_FEATURES; the same as the hardware CAPS register. */
@@ -109,6 +121,19 @@ enum drm_axon_param {
 #define DRM_AXON_FEATURE_TIMESTAMP	(1 << 3)
 #define DRM_AXON_FEATURE_DEBUG		(1 << 4)
 #define DRM_AXON_FEATURE_SIGNAL_WAIT	(1 << 5)
+/* v1.1 tensor command groups, see Documentation/accel/axon/hardware.rst */
+/** DRM_AXON_FEATURE_TENSOR - TCOPY and TELT */
+#define DRM_AXON_FEATURE_TENSOR		(1 << 6)
+/** DRM_AXON_FEATURE_CONV - CONV2D and CONVT2D */
+#define DRM_AXON_FEATURE_CONV		(1 << 7)
+/** DRM_AXON_FEATURE_POOL - POOL2D and RESIZE */
+#define DRM_AXON_FEATURE_POOL		(1 << 8)
+/** DRM_AXON_FEATURE_REDUCE - REDUCE and SOFTMAX */
+#define DRM_AXON_FEATURE_REDUCE		(1 << 9)
+/** DRM_AXON_FEATURE_MATMUL - MATMUL */
+#define DRM_AXON_FEATURE_MATMUL		(1 << 10)
+/** DRM_AXON_FEATURE_INT8_TENSOR - int8 forms of CONV2D, CONVT2D, MATMUL, TCOPY */
+#define DRM_AXON_FEATURE_INT8_TENSOR	(1 << 11)
 
 /**
  * struct drm_axon_get_param - query a device parameter

@@ -173,7 +173,9 @@ AXON_API int axon_device_pci_address(const struct axon_device *dev, char *buf, s
 #define AXON_PARAM_JOB_HISTORY		15
 #define AXON_PARAM_TIMESTAMP_HZ		16
 #define AXON_PARAM_BAN_THRESHOLD	17
-#define AXON_PARAM_COUNT		18
+#define AXON_PARAM_MAX_RANK		18
+#define AXON_PARAM_WORK_BUDGET		19
+#define AXON_PARAM_COUNT		20
 
 /* Bits of AXON_PARAM_FEATURES (the hardware CAPS register). */
 #define AXON_FEATURE_GEMM_FP32		(1u << 0)
@@ -182,6 +184,13 @@ AXON_API int axon_device_pci_address(const struct axon_device *dev, char *buf, s
 #define AXON_FEATURE_TIMESTAMP		(1u << 3)
 #define AXON_FEATURE_DEBUG		(1u << 4)
 #define AXON_FEATURE_SIGNAL_WAIT	(1u << 5)
+/* v1.1 tensor command groups (Documentation/accel/axon/hardware.rst) */
+#define AXON_FEATURE_TENSOR		(1u << 6)	/* TCOPY, TELT */
+#define AXON_FEATURE_CONV		(1u << 7)	/* CONV2D, CONVT2D */
+#define AXON_FEATURE_POOL		(1u << 8)	/* POOL2D, RESIZE */
+#define AXON_FEATURE_REDUCE		(1u << 9)	/* REDUCE, SOFTMAX */
+#define AXON_FEATURE_MATMUL		(1u << 10)	/* MATMUL */
+#define AXON_FEATURE_INT8_TENSOR	(1u << 11)	/* their int8 forms */
 
 /**
  * struct axon_params - every device parameter, read once at open
@@ -208,6 +217,8 @@ struct axon_params {
 	uint64_t job_history;
 	uint64_t timestamp_hz;
 	uint64_t ban_threshold;
+	uint64_t max_rank;		/* 0 without tensor commands */
+	uint64_t work_budget;		/* per job; 0 without tensor commands */
 	uint64_t valid;			/* bit N: AXON_PARAM N is known */
 };
 

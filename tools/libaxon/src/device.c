@@ -22,6 +22,10 @@ _Static_assert(AXON_PARAM_JOB_HISTORY == DRM_AXON_PARAM_JOB_HISTORY, "param ids"
 _Static_assert(AXON_PARAM_FEATURES == DRM_AXON_PARAM_FEATURES, "param ids");
 _Static_assert(AXON_FEATURE_SIGNAL_WAIT == DRM_AXON_FEATURE_SIGNAL_WAIT, "features");
 _Static_assert(AXON_FEATURE_DEBUG == DRM_AXON_FEATURE_DEBUG, "features");
+_Static_assert(AXON_PARAM_WORK_BUDGET == DRM_AXON_PARAM_WORK_BUDGET, "param ids");
+_Static_assert(AXON_PARAM_MAX_RANK == DRM_AXON_PARAM_MAX_RANK, "param ids");
+_Static_assert(AXON_FEATURE_TENSOR == DRM_AXON_FEATURE_TENSOR, "features");
+_Static_assert(AXON_FEATURE_INT8_TENSOR == DRM_AXON_FEATURE_INT8_TENSOR, "features");
 _Static_assert(AXON_BO_DEVICE_READ_ONLY == DRM_AXON_BO_DEVICE_READ_ONLY, "bo flags");
 _Static_assert(AXON_USE_READ == DRM_AXON_BO_REF_READ, "bo ref flags");
 _Static_assert(AXON_USE_WRITE == DRM_AXON_BO_REF_WRITE, "bo ref flags");
@@ -49,6 +53,8 @@ static const char *const param_names[AXON_PARAM_COUNT] = {
 	[AXON_PARAM_JOB_HISTORY] = "job_history",
 	[AXON_PARAM_TIMESTAMP_HZ] = "timestamp_hz",
 	[AXON_PARAM_BAN_THRESHOLD] = "ban_threshold",
+	[AXON_PARAM_MAX_RANK] = "max_rank",
+	[AXON_PARAM_WORK_BUDGET] = "work_budget",
 };
 
 const char *axon_version(void)
@@ -67,6 +73,7 @@ char *axon_feature_names(uint64_t features, char *buf, size_t len)
 {
 	static const char *const names[] = {
 		"gemm-fp32", "gemm-int8", "eltwise", "timestamp", "debug", "signal-wait",
+		"tensor", "conv", "pool", "reduce", "matmul", "int8-tensor",
 	};
 	size_t pos = 0;
 

@@ -138,6 +138,10 @@ static void test_params(void)
 	       "VA range inside 48 bits");
 	tap_ok(P->max_cmd_size >= 8 && P->max_gemm_dim >= 1, "limits reported");
 	tap_ok((P->features & 0x2f) == 0x2f, "v1 features present");
+	tap_ok((P->features & 0xfc0) == 0xfc0, "v1.1 tensor features present");
+	tap_ok(P->max_rank == 6 && P->work_budget == 1ull << 36,
+	       "v1.1 limits: max rank %" PRIu64 ", work budget %" PRIu64, P->max_rank,
+	       P->work_budget);
 	tap_ok(P->valid == (1ull << AXON_PARAM_COUNT) - 1, "every parameter known to the kernel");
 	{
 		uint64_t v = 0;

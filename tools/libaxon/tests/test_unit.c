@@ -369,6 +369,9 @@ static void test_strings(void)
 	       "axon_strerror");
 	tap_ok(strcmp(axon_feature_names(0x2f, buf, sizeof(buf)),
 		      "gemm-fp32 gemm-int8 eltwise timestamp signal-wait") == 0, "feature names: '%s'", buf);
+	tap_ok(strcmp(axon_feature_names(0xfc0, buf, sizeof(buf)),
+		      "tensor conv pool reduce matmul int8-tensor") == 0,
+	       "v1.1 feature names: '%s'", buf);
 	tap_ok(strcmp(axon_feature_names(1ull << 40 | 1, buf, sizeof(buf)), "gemm-fp32 bit40") == 0,
 	       "unknown feature bits: '%s'", buf);
 	tap_ok(strcmp(axon_param_name(AXON_PARAM_NUM_QUEUES), "num_queues") == 0 &&

@@ -5,7 +5,8 @@
  * Specification: Documentation/accel/axon/hardware.rst. The device core
  * (registers, queues, MMU, commands) lives in axon_core.c.
  *
- *   -device axon[,queues=1..16][,as-slots=1..64][,debug=on]
+ *   -device axon[,queues=1..16][,as-slots=1..64][,compute-threads=1..16]
+ *               [,debug=on]
  *
  * Runtime QOM properties (qom-set while the guest runs): hang-queues,
  * fail-next-dma, fatal-error, completion-delay-us.
@@ -37,6 +38,7 @@ struct AxonState {
     /* properties */
     uint32_t queues;
     uint32_t as_slots;
+    uint32_t compute_threads;
     bool debug;
 };
 
@@ -157,6 +159,12 @@ static void axon_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "axon: as-slots must be 1..%u", AXON_MAX_AS);
         return;
     }
+    if (s->compute_threads < 1 ||
+        s->compute_threads > AXON_COMPUTE_THREADS_MAX) {
+        error_setg(errp, "axon: compute-threads must be 1..%u",
+                   AXON_COMPUTE_THREADS_MAX);
+        return;
+    }
 
     /*
      * The queue workers access guest memory without the BQL, holding the
@@ -190,6 +198,7 @@ static void axon_realize(PCIDevice *pdev, Error **errp)
         msix_vector_use(pdev, v);
     }
 
+    s->core.compute_threads = s->compute_threads;
     axon_core_init(&s->core, s->queues, s->as_slots, s->debug,
                    pci_get_address_space(pdev),
                    &DEVICE(s)->mem_reentrancy_guard, &axon_core_ops, pdev);
@@ -325,6 +334,7 @@ static const VMStateDescription vmstate_axon = {
 static Property axon_properties[] = {
     DEFINE_PROP_UINT32("queues", AxonState, queues, AXON_DEFAULT_QUEUES),
     DEFINE_PROP_UINT32("as-slots", AxonState, as_slots, AXON_DEFAULT_AS),
+    DEFINE_PROP_UINT32("compute-threads", AxonState, compute_threads, 1),
     DEFINE_PROP_BOOL("debug", AxonState, debug, false),
     DEFINE_PROP_END_OF_LIST(),
 };

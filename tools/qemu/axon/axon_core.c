@@ -16,9 +16,9 @@
 #ifdef CONFIG_LINUX
 #include <sys/prctl.h>
 #endif
-#include "axon_core.h"
+#include "axon_job.h"
+#include "axon_tensor.h"
 
-#define AXON_CANCELLED      0x100   /* internal: job cancelled, no error */
 #define AXON_MAP_MAX        (64 * 1024)
 #define AXON_GEMM_BUDGET    (4u << 20)
 #define AXON_ELT_BLOCK      1024
@@ -26,18 +26,6 @@
 
 #define guest_err(fmt, ...) \
     qemu_log_mask(LOG_GUEST_ERROR, "axon: " fmt "\n", ## __VA_ARGS__)
-
-typedef struct AxonJob {
-    AxonCore *c;
-    AxonQueue *q;
-    AxonSlot *slot;
-    unsigned slot_idx;
-    uint64_t seqno;
-    uint16_t desc_flags;
-    uint32_t cmd_off;       /* offset of the current command, for ERR_OFFSET */
-    uint32_t fault_info;
-    uint64_t fault_addr;
-} AxonJob;
 
 static int64_t axon_clock(void)
 {
@@ -49,7 +37,7 @@ static uint64_t axon_timestamp(AxonCore *c)
     return axon_clock() - qatomic_read(&c->ts_base);
 }
 
-static bool axon_cancelled(AxonQueue *q)
+bool axon_cancelled(AxonQueue *q)
 {
     return qatomic_read(&q->cancel);
 }
@@ -141,8 +129,7 @@ static void *axon_dma_map(AxonCore *c, uint64_t pa, uint64_t *len, int *err)
     return p;
 }
 
-static void axon_dma_unmap(AxonCore *c, void *p, uint64_t len,
-                           uint64_t written)
+void axon_dma_unmap(AxonCore *c, void *p, uint64_t len, uint64_t written)
 {
     address_space_unmap(c->as, p, len, written != 0, written);
 }
@@ -206,7 +193,7 @@ static void axon_slot_flush_locked(AxonSlot *sl)
     sl->pwc_valid = false;
 }
 
-static int axon_fault(AxonJob *j, uint64_t va, bool write, unsigned reason)
+int axon_fault(AxonJob *j, uint64_t va, bool write, unsigned reason)
 {
     j->fault_info = (write ? AXON_FAULT_WRITE : 0) |
                     (reason << AXON_FAULT_REASON_SHIFT) |
@@ -313,8 +300,8 @@ static int axon_translate(AxonJob *j, uint64_t va, bool write, uint64_t *pa)
  * extending over following pages while they hit in the TLB and are
  * physically contiguous.
  */
-static int axon_vm_map(AxonJob *j, uint64_t va, uint64_t len, bool write,
-                       void **host, uint64_t *mlen)
+int axon_vm_map(AxonJob *j, uint64_t va, uint64_t len, bool write,
+                void **host, uint64_t *mlen)
 {
     AxonSlot *sl = j->slot;
     uint8_t need = write ? AXON_PTE_WRITE : AXON_PTE_READ;
@@ -346,8 +333,8 @@ static int axon_vm_map(AxonJob *j, uint64_t va, uint64_t len, bool write,
 }
 
 /* Copy between a host buffer and device virtual memory. */
-static int axon_vm_rw(AxonJob *j, uint64_t va, void *buf, uint64_t len,
-                      bool write)
+int axon_vm_rw(AxonJob *j, uint64_t va, void *buf, uint64_t len,
+               bool write)
 {
     while (len) {
         void *p;
@@ -417,7 +404,7 @@ static bool axon_overlap(uint64_t a, uint64_t b, uint64_t len)
     return len && a <= b + (len - 1) && b <= a + (len - 1);
 }
 
-static int axon_bad_arg(AxonJob *j, const char *what)
+int axon_bad_arg(AxonJob *j, const char *what)
 {
     guest_err("queue %u seqno %" PRIu64 " offset 0x%x: bad argument: %s",
               j->q->idx, j->seqno, j->cmd_off, what);
@@ -882,12 +869,12 @@ static unsigned axon_op_words(uint8_t op)
         [AXON_OP_GEMM] = 8, [AXON_OP_ELTWISE] = 6, [AXON_OP_SIGNAL] = 3,
         [AXON_OP_WAIT] = 4, [AXON_OP_TIMESTAMP] = 2,
     };
-    return op < ARRAY_SIZE(words) ? words[op] : 0;
+    return op < ARRAY_SIZE(words) ? words[op] : axon_tensor_op_words(op);
 }
 
 static int axon_exec_cmds(AxonJob *j, uint64_t cmd_addr, uint32_t cmd_size)
 {
-    uint8_t buf[64];
+    uint8_t buf[AXON_CMD_MAX_BYTES];
     uint32_t off = 0;
     int r;
 
@@ -956,8 +943,11 @@ static int axon_exec_cmds(AxonJob *j, uint64_t cmd_addr, uint32_t cmd_size)
         case AXON_OP_WAIT:
             r = axon_cmd_wait(j, flags, buf + 8);
             break;
-        default:
+        case AXON_OP_TIMESTAMP:
             r = axon_cmd_timestamp(j, flags, buf + 8);
+            break;
+        default:
+            r = axon_tensor_cmd(j, op, flags, buf);
             break;
         }
         if (r) {
@@ -1346,6 +1336,7 @@ void axon_core_init(AxonCore *c, uint32_t nqueues, uint32_t nslots,
     c->irq_bh = qemu_bh_new_guarded(axon_irq_bh_cb, c, guard);
     c->fatal_bh = qemu_bh_new_guarded(axon_fatal_bh, c, guard);
     c->ts_base = axon_clock();
+    axon_tensor_init(c);
     qemu_mutex_init(&c->fault_lock);
     for (unsigned i = 0; i < nslots; i++) {
         qemu_mutex_init(&c->slots[i].lock);
@@ -1384,6 +1375,7 @@ void axon_core_fini(AxonCore *c)
         qemu_mutex_destroy(&c->slots[i].lock);
     }
     qemu_mutex_destroy(&c->fault_lock);
+    axon_tensor_fini(c);
     qemu_bh_delete(c->irq_bh);
     qemu_bh_delete(c->fatal_bh);
 }
@@ -1632,7 +1624,7 @@ static void axon_slot_write(AxonCore *c, unsigned s, hwaddr reg, uint32_t val)
 static uint32_t axon_caps(AxonCore *c)
 {
     return AXON_CAPS_GEMM_FP32 | AXON_CAPS_GEMM_INT8 | AXON_CAPS_ELTWISE |
-           AXON_CAPS_TIMESTAMP | AXON_CAPS_WAIT_SIGNAL |
+           AXON_CAPS_TIMESTAMP | AXON_CAPS_WAIT_SIGNAL | AXON_CAPS_TENSOR_ALL |
            (c->debug ? AXON_CAPS_DEBUG : 0);
 }
 
@@ -1711,6 +1703,10 @@ uint32_t axon_core_read(AxonCore *c, hwaddr addr)
         case AXON_REG_VA_BITS:      return AXON_VA_BITS;
         case AXON_REG_MAX_CMD_SIZE: return AXON_MAX_CMD_SIZE;
         case AXON_REG_MAX_GEMM_DIM: return AXON_MAX_GEMM_DIM;
+        case AXON_REG_MAX_RANK:     return AXON_MAX_RANK;
+        case AXON_REG_MAX_DIM:      return AXON_MAX_DIM;
+        case AXON_REG_WORK_BUDGET_LOG2: return AXON_WORK_BUDGET_LOG2;
+        case AXON_REG_MAX_PLANE:    return AXON_MAX_PLANE;
         case AXON_REG_DEV_CTRL:
             return qatomic_read(&c->dev_ctrl_enable) ? AXON_DEV_CTRL_ENABLE : 0;
         case AXON_REG_DEV_STATUS:

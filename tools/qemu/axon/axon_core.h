@@ -28,6 +28,7 @@
 #define AXON_TLB_PREFETCH   16
 
 typedef struct AxonCore AxonCore;
+typedef struct AxonTensorCtx AxonTensorCtx;
 
 typedef struct AxonTlbEntry {
     uint64_t vpn;       /* va >> 12 */
@@ -98,6 +99,8 @@ struct AxonCore {
     uint32_t nqueues;
     uint32_t nslots;
     bool debug;
+    uint32_t compute_threads;   /* set by the glue before axon_core_init */
+    AxonTensorCtx *tensor;      /* axon_tensor.c */
     AddressSpace *as;
     void *opaque;
     const AxonCoreOps *ops;

@@ -56,9 +56,13 @@
 #define AXON_REG_MMU_FAULT_ADDR_LO  0x044
 #define AXON_REG_MMU_FAULT_ADDR_HI  0x048
 #define AXON_REG_MMU_FAULT_CLEAR    0x04c
+#define AXON_REG_MAX_RANK           0x050
+#define AXON_REG_MAX_DIM            0x054
+#define AXON_REG_WORK_BUDGET_LOG2   0x058
+#define AXON_REG_MAX_PLANE          0x05c
 
 #define AXON_ID_VALUE               0x4e4f5841u /* "AXON" */
-#define AXON_VERSION_VALUE          0x00010000u
+#define AXON_VERSION_VALUE          0x00010001u
 
 #define AXON_CAPS_GEMM_FP32         (1u << 0)
 #define AXON_CAPS_GEMM_INT8         (1u << 1)
@@ -66,6 +70,21 @@
 #define AXON_CAPS_TIMESTAMP         (1u << 3)
 #define AXON_CAPS_DEBUG             (1u << 4)
 #define AXON_CAPS_WAIT_SIGNAL       (1u << 5)
+#define AXON_CAPS_TENSOR            (1u << 6)
+#define AXON_CAPS_CONV              (1u << 7)
+#define AXON_CAPS_POOL              (1u << 8)
+#define AXON_CAPS_REDUCE            (1u << 9)
+#define AXON_CAPS_MATMUL            (1u << 10)
+#define AXON_CAPS_INT8_TENSOR       (1u << 11)
+#define AXON_CAPS_TENSOR_ALL        (0x3fu << 6)
+
+/* v1.1 tensor limits */
+#define AXON_MAX_RANK               6u
+#define AXON_MAX_DIM                (1u << 30)
+#define AXON_MAX_ELEMS              (1ull << 30)
+#define AXON_WORK_BUDGET_LOG2       36u
+#define AXON_MAX_PLANE              (1u << 24)
+#define AXON_COMPUTE_THREADS_MAX    16u
 
 #define AXON_DEV_CTRL_ENABLE        (1u << 0)
 #define AXON_DEV_CTRL_RESET         (1u << 31)
@@ -193,7 +212,100 @@ enum AxonOpcode {
     AXON_OP_SIGNAL = 0x06,
     AXON_OP_WAIT = 0x07,
     AXON_OP_TIMESTAMP = 0x08,
+    AXON_OP_TCOPY = 0x10,
+    AXON_OP_TELT = 0x11,
+    AXON_OP_CONV2D = 0x12,
+    AXON_OP_CONVT2D = 0x13,
+    AXON_OP_POOL2D = 0x14,
+    AXON_OP_RESIZE = 0x15,
+    AXON_OP_REDUCE = 0x16,
+    AXON_OP_SOFTMAX = 0x17,
+    AXON_OP_MATMUL = 0x18,
 };
+
+/* Command lengths in 8-byte words, header included */
+#define AXON_TCOPY_WORDS            18
+#define AXON_TELT_WORDS             27
+#define AXON_CONV_WORDS             49
+#define AXON_POOL_WORDS             20
+#define AXON_RESIZE_WORDS           20
+#define AXON_REDUCE_WORDS           18
+#define AXON_SOFTMAX_WORDS          18
+#define AXON_MATMUL_WORDS           37
+#define AXON_CMD_MAX_BYTES          (AXON_CONV_WORDS * 8)
+
+/* Tensor descriptor */
+#define AXON_TD_SIZE                64
+enum AxonDtype {
+    AXON_DT_FP32 = 0,
+    AXON_DT_INT32 = 1,
+    AXON_DT_INT8 = 2,
+    AXON_DT_UINT8 = 3,
+};
+
+/* TELT and epilogue operation codes */
+enum AxonTensorOp {
+    AXON_TOP_ADD = 0,
+    AXON_TOP_SUB = 1,
+    AXON_TOP_MUL = 2,
+    AXON_TOP_DIV = 3,
+    AXON_TOP_MIN = 4,
+    AXON_TOP_MAX = 5,
+    AXON_TOP_POW = 6,
+    AXON_TOP_PRELU = 7,
+    AXON_TOP_RELU = 16,
+    AXON_TOP_CLIP = 17,
+    AXON_TOP_SIGMOID = 18,
+    AXON_TOP_HARDSIGMOID = 19,
+    AXON_TOP_HARDSWISH = 20,
+    AXON_TOP_TANH = 21,
+    AXON_TOP_EXP = 22,
+    AXON_TOP_SQRT = 23,
+    AXON_TOP_NEG = 24,
+    AXON_TOP_ABS = 25,
+    AXON_TOP_LOG = 26,
+    AXON_TOP_RECIP = 27,
+    AXON_TOP_LEAKYRELU = 28,
+    AXON_TOP_ERF = 29,
+    AXON_TOP_IDENTITY = 30,
+};
+
+#define AXON_TCOPY_CONVERT          0
+#define AXON_TCOPY_QUANTIZE         1
+#define AXON_TCOPY_DEQUANTIZE       2
+#define AXON_TCOPY_MODE_MASK        0x3u
+
+enum AxonPoolOp {
+    AXON_POOL_MAX = 0,
+    AXON_POOL_AVG = 1,
+    AXON_POOL_AVG_PAD = 2,
+};
+
+enum AxonResizeMode { AXON_RESIZE_NEAREST = 0, AXON_RESIZE_LINEAR = 1 };
+enum AxonResizeCoord {
+    AXON_COORD_HALF_PIXEL = 0,
+    AXON_COORD_ASYMMETRIC = 1,
+    AXON_COORD_ALIGN_CORNERS = 2,
+    AXON_COORD_PYTORCH_HALF_PIXEL = 3,
+    AXON_COORD_TF_HALF_PIXEL_FOR_NN = 4,
+};
+enum AxonResizeNearest {
+    AXON_NEAREST_ROUND_PREFER_FLOOR = 0,
+    AXON_NEAREST_ROUND_PREFER_CEIL = 1,
+    AXON_NEAREST_FLOOR = 2,
+    AXON_NEAREST_CEIL = 3,
+};
+
+enum AxonReduceOp {
+    AXON_RED_SUM = 0,
+    AXON_RED_MEAN = 1,
+    AXON_RED_MAX = 2,
+    AXON_RED_MIN = 3,
+    AXON_RED_PROD = 4,
+    AXON_RED_SUMSQUARE = 5,
+    AXON_RED_L2 = 6,
+};
+#define AXON_SOFTMAX_LOG            (1u << 0)
 
 #define AXON_GEMM_TYPE_MASK         0x3u
 #define AXON_GEMM_TYPE_FP32         0

@@ -50,7 +50,7 @@
 /* ------------------------------------------------------------------ */
 
 #define AXON_PAGE		4096ull
-#define AXON_NUM_PARAMS		(DRM_AXON_PARAM_BAN_THRESHOLD + 1)
+#define AXON_NUM_PARAMS		(DRM_AXON_PARAM_WORK_BUDGET + 1)
 #define AXON_MAX_DEVICES	16
 #define NSEC_PER_SEC_ULL	1000000000ull
 #define NSEC_PER_MSEC_ULL	1000000ull

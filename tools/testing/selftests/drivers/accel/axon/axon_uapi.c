@@ -139,8 +139,9 @@ TEST_F(uapi, params_match_device)
 	snprintf(path, sizeof(path), "/sys/class/accel/accel%d/device/device", d->minor);
 	if (!axon_read_file(path, buf, sizeof(buf)))
 		EXPECT_EQ(strtoul(buf, NULL, 0), AXON_P(d, DEVICE_ID));
-	/* v1 hardware: major 1 */
+	/* v1.1 hardware: major 1, minor 1 or later */
 	EXPECT_EQ(1, AXON_P(d, HW_VERSION) >> 16);
+	EXPECT_LE(1, AXON_P(d, HW_VERSION) & 0xffff);
 
 	EXPECT_LE(1, AXON_P(d, NUM_QUEUES));
 	EXPECT_GE(16, AXON_P(d, NUM_QUEUES));
@@ -173,8 +174,20 @@ TEST_F(uapi, params_match_device)
 	EXPECT_LE(1, AXON_P(d, MAX_GEMM_DIM));
 	EXPECT_GE(16384, AXON_P(d, MAX_GEMM_DIM));
 
-	/* v1 devices set CAPS bits 0-3 and 5, bit 4 with the debug block. */
-	EXPECT_EQ(0, f & ~0x3full) TH_LOG("unknown feature bits 0x%llx", (unsigned long long)f);
+	/*
+	 * v1 devices set CAPS bits 0-3 and 5, bit 4 with the debug block;
+	 * v1.1 devices also the tensor command groups, bits 6-11.
+	 */
+	EXPECT_EQ(0, f & ~0xfffull) TH_LOG("unknown feature bits 0x%llx", (unsigned long long)f);
+	EXPECT_TRUE(f & DRM_AXON_FEATURE_TENSOR);
+	EXPECT_TRUE(f & DRM_AXON_FEATURE_CONV);
+	EXPECT_TRUE(f & DRM_AXON_FEATURE_POOL);
+	EXPECT_TRUE(f & DRM_AXON_FEATURE_REDUCE);
+	EXPECT_TRUE(f & DRM_AXON_FEATURE_MATMUL);
+	EXPECT_TRUE(f & DRM_AXON_FEATURE_INT8_TENSOR);
+	/* the v1.1 limits, as hardware.rst documents them */
+	EXPECT_EQ(6, AXON_P(d, MAX_RANK));
+	EXPECT_EQ(1ull << 36, AXON_P(d, WORK_BUDGET));
 	EXPECT_TRUE(f & DRM_AXON_FEATURE_GEMM_FP32);
 	EXPECT_TRUE(f & DRM_AXON_FEATURE_GEMM_INT8);
 	EXPECT_TRUE(f & DRM_AXON_FEATURE_ELTWISE);
