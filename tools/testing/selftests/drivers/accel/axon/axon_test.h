@@ -436,17 +436,84 @@ static inline void axon_dev_close(struct axon_dev *d)
 }
 
 /*
+ * What the harness (make check: tools/testing/run-checks) says must be there:
+ * AXON_EXPECT_DEVICES, AXON_EXPECT_QUEUES, AXON_EXPECT_AS_SLOTS,
+ * AXON_EXPECT_FEATURES and AXON_EXPECT_JOB_TIMEOUT_MS. Run by hand without
+ * them, a missing device or feature is a skip; under the harness it is a
+ * failure.
+ */
+static inline bool axon_expect_env(const char *name, long *v)
+{
+	return axon_env_int(name, v);
+}
+
+/* The harness expects at least @n Axon devices. */
+static inline bool axon_expect_devices(long n)
+{
+	long v;
+
+	return axon_expect_env("AXON_EXPECT_DEVICES", &v) && v >= n;
+}
+
+/* The harness expects every device to have all of @features. */
+static inline bool axon_expect_features(uint64_t features)
+{
+	long v;
+
+	return axon_expect_env("AXON_EXPECT_FEATURES", &v) &&
+	       ((uint64_t)v & features) == features;
+}
+
+/*
  * Standard fixture setup: open the first Axon device. Without one, marks the
  * test skipped (with a reason) and returns false: the caller then returns.
+ * Under the harness, which expects devices, a missing device fails the test.
  */
 static inline bool axon_setup_dev(struct __test_metadata *_metadata, struct axon_dev *d)
 {
 	int ret = axon_dev_open(d, 0);
 
-	if (ret == -ENODEV)
+	if (ret == -ENODEV) {
+		ASSERT_FALSE(axon_expect_devices(1))
+			TH_LOG("no Axon device, but the harness expects %s (AXON_EXPECT_DEVICES): "
+			       "the driver did not load or probe", getenv("AXON_EXPECT_DEVICES"));
 		SKIP(return false, "no Axon device (/dev/accel/accel* with driver \"axon\")");
+	}
 	ASSERT_EQ(0, ret) TH_LOG("GET_PARAM failed on a fresh file: %s", strerror(-ret));
 	return true;
+}
+
+/*
+ * Kernel log lines a test provokes on purpose. The guest runner
+ * (tools/testing/axon-vm) fails a run on every error line of the axon driver
+ * (dev_err(), drm_err()) unless the test declared it first: from
+ * axon_kmsg_expect(regex) until axon_kmsg_expect_end(regex) (or the end of
+ * the program), error lines whose message matches the (Python) regex are
+ * expected. The declarations go to /dev/kmsg, so that they are ordered with
+ * the kernel's own messages; without root they are not written (and no
+ * harness reads the log).
+ */
+static inline void axon_kmsg_write(const char *what, const char *regex)
+{
+	char buf[512];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	snprintf(buf, sizeof(buf), "%s: %s\n", what, regex);
+	if (write(fd, buf, strlen(buf)) < 0)
+		fprintf(stderr, "# /dev/kmsg: %s\n", strerror(errno));
+	close(fd);
+}
+
+static inline void axon_kmsg_expect(const char *regex)
+{
+	axon_kmsg_write("axon-expect", regex);
+}
+
+static inline void axon_kmsg_expect_end(const char *regex)
+{
+	axon_kmsg_write("axon-expect-end", regex);
 }
 
 /* The largest timeout_us of a WAIT command (hardware.rst) */
