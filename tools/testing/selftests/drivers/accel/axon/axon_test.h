@@ -1008,6 +1008,53 @@ static inline void axon_assert_works(struct __test_metadata *_metadata, int fd)
 	axon_assert_works_q(_metadata, fd, 0);
 }
 
+/*
+ * "Job X has not run yet" as an event instead of a timeout: run a NOP on
+ * queue @q of @d's device from a new file and wait for it. The DRM
+ * scheduler (FIFO policy, the default) hands the runnable jobs of a queue to
+ * the hardware oldest first and the device runs a ring in order, so every
+ * job of queue @q that could run when the NOP was submitted has completed
+ * when the NOP has: a job of @q submitted earlier that is still pending
+ * afterwards is waiting for a dependency. Then check it with
+ * AXON_EXPECT_PENDING().
+ */
+static inline void axon_probe_queue(struct __test_metadata *_metadata, const struct axon_dev *d,
+				    uint32_t q)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_dev p;
+
+	ASSERT_EQ(0, axon_dev_reopen(d, &p));
+	axon_cmd_nop(c);
+	axon_run(_metadata, p.fd, q, c, NULL, 0);
+	axon_dev_close(&p);
+	free(c);
+}
+
+/* The job has not finished (JOB_WAIT with a zero timeout). */
+#define AXON_EXPECT_PENDING(fd, id) do { \
+	struct drm_axon_job_wait __w; \
+	int __r = axon_job_wait_raw((fd), (id), 0, &__w); \
+	EXPECT_EQ(-ETIMEDOUT, __r) TH_LOG("job %llu finished (error %d) while it should wait", \
+					  (unsigned long long)(id), __r ? 0 : __w.error); \
+} while (0)
+
+/*
+ * Wait until the 64-bit word at @p is at least @v (a job's SIGNAL that it
+ * started, for example). Returns false after @ms milliseconds.
+ */
+static inline bool axon_wait_word(const void *p, uint64_t v, unsigned int ms)
+{
+	uint64_t end = axon_now_ns() + (uint64_t)ms * NSEC_PER_MSEC_ULL;
+
+	while (__atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE) < v) {
+		if (axon_now_ns() > end)
+			return false;
+		usleep(200);
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* Syncobjs                                                           */
 /* ------------------------------------------------------------------ */
