@@ -255,10 +255,11 @@ static void hang_with_queue_behind(struct __test_metadata *_metadata, FIXTURE_DA
 				       (self->tmo_ms + MARGIN_MS) * NSEC_PER_MSEC_ULL, &w));
 	EXPECT_EQ(-ETIMEDOUT, w.error);
 	for (i = 0; i < n; i++) {
-		bool ran = axon_find_not32((uint8_t *)out.map + i * AXON_PAGE, 0xbe0000u + i,
-					   AXON_PAGE / 4) == -1;
+		bool ran;
 
 		ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, ids[i], AXON_WAIT_NS, &w));
+		ran = axon_find_not32((uint8_t *)out.map + i * AXON_PAGE, 0xbe0000u + i,
+				      AXON_PAGE / 4) == -1;
 		if (!w.error) {
 			EXPECT_EQ(0, cancelled) TH_LOG("job %u ran after a cancelled one", i);
 			EXPECT_TRUE(ran) TH_LOG("job %u reported success without its result", i);

@@ -148,6 +148,31 @@ TEST(discovery_every_axon_node)
 		SKIP(return, "no Axon device (/dev/accel/accel* with driver \"axon\")");
 }
 
+/*
+ * Every Axon device answers its parameters the same way to a new file and
+ * runs a job correctly on every queue. The fault-injection pass runs this
+ * after each program it ran under injection: nothing was left wedged.
+ */
+TEST(health_every_device_every_queue)
+{
+	int i, n = axon_count_devices();
+	long expect;
+
+	if (axon_env_int("AXON_EXPECT_DEVICES", &expect))
+		ASSERT_EQ(expect, n);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++) {
+		struct axon_dev d;
+		uint32_t q;
+
+		ASSERT_EQ(0, axon_dev_open(&d, i)) TH_LOG("device %d", i);
+		check_expected_params(_metadata, &d);
+		for (q = 0; q < AXON_P(&d, NUM_QUEUES); q++)
+			axon_assert_works_q(_metadata, d.fd, q);
+		axon_dev_close(&d);
+	}
+}
+
 FIXTURE(uapi) {
 	struct axon_dev d;
 };
@@ -2140,8 +2165,21 @@ static bool fail_filter_axon(void)
 	return true;
 }
 
-/* Fail the n-th axon allocation of op(); returns op's result, *hit whether it failed one. */
-static int fail_nth(int (*op)(int fd, void *arg), int fd, void *arg, unsigned int n, bool *hit)
+/*
+ * One ioctl call under test: prep() sets up what it needs (not under
+ * injection), call() makes the ioctl, done() checks and cleans up after a
+ * successful call (returns 0 if all is well).
+ */
+struct enomem_op {
+	const char *name;
+	int (*prep)(int fd, void *ctx);
+	int (*call)(int fd, void *ctx);
+	int (*done)(int fd, void *ctx);
+	int also;		/* another errno uapi.rst documents for it, or 0 */
+};
+
+/* Fail the n-th axon allocation of op->call(); *hit says whether it was injected. */
+static int fail_nth(const struct enomem_op *op, int fd, void *ctx, unsigned int n, bool *hit)
 {
 	char v[16];
 	int ret;
@@ -2149,38 +2187,47 @@ static int fail_nth(int (*op)(int fd, void *arg), int fd, void *arg, unsigned in
 	snprintf(v, sizeof(v), "%u", n);
 	if (axon_write_file("/proc/thread-self/fail-nth", v))
 		return -ENOSYS;
-	ret = op(fd, arg);
+	ret = op->call(fd, ctx);
 	*hit = !axon_read_file("/proc/thread-self/fail-nth", v, sizeof(v)) && !strcmp(v, "0");
 	axon_write_file("/proc/thread-self/fail-nth", "0");
 	return ret;
 }
 
 /*
- * For N = 1, 2, ... the N-th allocation the driver makes for one call of
- * op() fails, until op() makes fewer than N: every failure is -ENOMEM (what
- * uapi.rst documents) or absorbed, and the file keeps working.
+ * For N = 1, 2, ... the N-th allocation the driver makes for one call
+ * fails, until the call makes fewer than N: every failure is -ENOMEM (what
+ * uapi.rst documents for out of memory) or absorbed, and the file keeps
+ * working.
  */
-static void enomem_walk(struct __test_metadata *_metadata, int fd, const char *what,
-			int (*op)(int fd, void *arg), void *arg)
+static void enomem_walk(struct __test_metadata *_metadata, int fd, const struct enomem_op *op,
+			void *ctx)
 {
-	unsigned int n, failed = 0;
+	unsigned int n, failed = 0, nomem = 0;
 	bool hit = true;
 	uint64_t p;
 	int ret = 0;
 
 	for (n = 1; hit && n < 1000; n++) {
-		ret = fail_nth(op, fd, arg, n, &hit);
+		if (op->prep)
+			ASSERT_EQ(0, op->prep(fd, ctx)) TH_LOG("%s: setup failed", op->name);
+		ret = fail_nth(op, fd, ctx, n, &hit);
 		ASSERT_NE(-ENOSYS, ret) TH_LOG("cannot write /proc/thread-self/fail-nth");
 		if (hit && ret) {
 			failed++;
-			EXPECT_EQ(-ENOMEM, ret) TH_LOG("%s with its allocation %u failing: %s", what,
-						       n, strerror(-ret));
+			nomem += ret == -ENOMEM;
+			EXPECT_TRUE(ret == -ENOMEM || (op->also && ret == op->also))
+				TH_LOG("%s with its allocation %u failing: %s", op->name, n,
+				       strerror(-ret));
 		}
+		if (!ret && op->done)
+			EXPECT_EQ(0, op->done(fd, ctx)) TH_LOG("%s, allocation %u failing: the call "
+							       "worked, its result is wrong", op->name, n);
 		ASSERT_EQ(0, axon_get_param_raw(fd, DRM_AXON_PARAM_NUM_QUEUES, &p));
 	}
-	TH_LOG("%s: %u allocations, %u of whose failures failed the call", what, n - 2, failed);
-	EXPECT_EQ(0, ret) TH_LOG("%s without injected failure: %s", what, strerror(-ret));
-	EXPECT_LT(0, failed) TH_LOG("%s: no allocation failure was injected", what);
+	TH_LOG("%s: %u allocations; %u injected failures failed the call, %u with -ENOMEM",
+	       op->name, n - 2, failed, nomem);
+	EXPECT_EQ(0, ret) TH_LOG("%s without injected failure: %s", op->name, strerror(-ret));
+	EXPECT_LT(0, nomem) TH_LOG("%s: no -ENOMEM", op->name);
 	axon_assert_works(_metadata, fd);
 }
 
@@ -2198,120 +2245,161 @@ static bool need_fail_nth(struct __test_metadata *_metadata)
 	return true;
 }
 
-static int op_bo_create(int fd, void *arg)
-{
-	uint32_t h;
-	int ret = axon_bo_create_raw(fd, 64 * 1024, 0, &h, NULL);
+struct enomem_ctx {
+	uint32_t bo, cmd, in, out;	/* handles */
+	uint64_t point, job;
+	int dfd;
+};
 
-	if (!ret)
-		axon_gem_close(fd, h);
-	return ret;
+static int bo_create_call(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+
+	return axon_bo_create_raw(fd, 64 * 1024, 0, &x->bo, NULL);
 }
 
-static int op_bo_info(int fd, void *arg)
+static int close_bo_done(int fd, void *arg)
 {
+	struct enomem_ctx *x = arg;
+
+	return axon_gem_close(fd, x->bo);
+}
+
+static int bo_info_prep(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+
+	return axon_bo_create_raw(fd, AXON_PAGE, 0, &x->bo, NULL);
+}
+
+static int bo_info_call(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
 	struct drm_axon_bo_info info;
-	uint32_t h;
-	int ret = axon_bo_create_raw(fd, AXON_PAGE, 0, &h, NULL);
+	int ret = axon_bo_info_raw(fd, x->bo, &info);
 
 	if (ret)
-		return -EPROTO;		/* the BO_CREATE is not the call under test */
-	ret = axon_bo_info_raw(fd, h, &info);
-	axon_gem_close(fd, h);
+		axon_gem_close(fd, x->bo);
 	return ret;
 }
 
 /* a job listing a fresh buffer (made resident by this SUBMIT), with fences */
-static int op_submit(int fd, void *arg)
+static int submit_prep(int fd, void *arg)
 {
-	uint32_t *objs = arg, h, cmd;
-	struct drm_axon_bo_ref ref;
-	struct drm_axon_sync in = { .handle = objs[0] };
-	struct drm_axon_submit s;
-	struct drm_axon_job_wait w;
+	struct enomem_ctx *x = arg;
 	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) };
 	struct drm_axon_bo_info info;
 	void *m;
-	int ret;
 
-	if (axon_bo_create_raw(fd, 256 * 1024, 0, &h, NULL) ||
-	    axon_bo_create_raw(fd, AXON_PAGE, 0, &cmd, NULL) ||
-	    axon_bo_info_raw(fd, cmd, &info))
+	if (axon_bo_create_raw(fd, 256 * 1024, 0, &x->bo, NULL) ||
+	    axon_bo_create_raw(fd, AXON_PAGE, 0, &x->cmd, NULL) ||
+	    axon_bo_info_raw(fd, x->cmd, &info))
 		return -EPROTO;
 	m = axon_bo_mmap_raw(fd, info.mmap_offset, AXON_PAGE);
 	if (!m)
 		return -EPROTO;
 	memcpy(m, words, sizeof(words));
 	munmap(m, AXON_PAGE);
-	ref.handle = h;
-	ref.flags = AXON_RW;
-	axon_submit_init(&s, 0, cmd, 0, 8, &ref, 1);
+	return 0;
+}
+
+static int submit_call(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	struct drm_axon_bo_ref ref = { .handle = x->bo, .flags = AXON_RW };
+	struct drm_axon_sync in = { .handle = x->in };
+	struct drm_axon_submit s;
+	int ret;
+
+	axon_submit_init(&s, 0, x->cmd, 0, 8, &ref, 1);
 	s.in_syncs = (uintptr_t)&in;
 	s.in_sync_count = 1;
-	s.out_sync = objs[1];
-	s.out_point = ++objs[2];
+	s.out_sync = x->out;
+	s.out_point = x->point + 1;
 	ret = axon_submit_raw(fd, &s);
-	if (!ret && (axon_job_wait_rel(fd, s.job_id, AXON_WAIT_NS, &w) || w.error))
-		ret = -EPROTO;
-	if (ret)
-		objs[2]--;
-	axon_gem_close(fd, h);
-	axon_gem_close(fd, cmd);
+	if (!ret) {
+		x->point++;
+		x->job = s.job_id;
+	} else {
+		axon_gem_close(fd, x->bo);
+		axon_gem_close(fd, x->cmd);
+	}
+	return ret;
+}
+
+static int submit_done(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	struct drm_axon_job_wait w;
+	int ret = axon_job_wait_rel(fd, x->job, AXON_WAIT_NS, &w);
+
+	if (!ret)
+		ret = w.error;
+	if (!ret)
+		ret = axon_syncobj_wait(fd, x->out, x->point, AXON_WAIT_NS);
+	axon_gem_close(fd, x->bo);
+	axon_gem_close(fd, x->cmd);
 	return ret;
 }
 
 /* PRIME import of another file's buffer: the GEM open callback allocates */
-static int op_import(int fd, void *arg)
+static int import_call(int fd, void *arg)
 {
-	int dfd = *(int *)arg;
-	uint32_t h;
-	int ret = axon_prime_import(fd, dfd, &h);
+	struct enomem_ctx *x = arg;
 
-	if (!ret)
-		axon_gem_close(fd, h);
-	return ret;
+	return axon_prime_import(fd, x->dfd, &x->bo);
 }
 
 TEST_F(uapi, enomem_bo_create_under_fault_injection)
 {
+	/* shmem reports a failed inode allocation as -ENOSPC, documented for BO_CREATE */
+	static const struct enomem_op op = { "BO_CREATE", NULL, bo_create_call, close_bo_done,
+					     ENOSPC };
+	struct enomem_ctx x = { 0 };
+
 	if (!need_fail_nth(_metadata))
 		return;
-	enomem_walk(_metadata, self->d.fd, "BO_CREATE", op_bo_create, NULL);
+	enomem_walk(_metadata, self->d.fd, &op, &x);
 }
 
 TEST_F(uapi, enomem_bo_info_under_fault_injection)
 {
+	static const struct enomem_op op = { "BO_INFO", bo_info_prep, bo_info_call,
+					     close_bo_done, 0 };
+	struct enomem_ctx x = { 0 };
+
 	if (!need_fail_nth(_metadata))
 		return;
-	enomem_walk(_metadata, self->d.fd, "BO_INFO", op_bo_info, NULL);
+	enomem_walk(_metadata, self->d.fd, &op, &x);
 }
 
 TEST_F(uapi, enomem_submit_under_fault_injection)
 {
-	uint32_t objs[3];
+	static const struct enomem_op op = { "SUBMIT", submit_prep, submit_call, submit_done, 0 };
+	struct enomem_ctx x = { 0 };
 
 	if (!need_fail_nth(_metadata))
 		return;
-	objs[0] = axon_syncobj(_metadata, self->d.fd, true);
-	objs[1] = axon_syncobj(_metadata, self->d.fd, false);
-	objs[2] = 0;
-	enomem_walk(_metadata, self->d.fd, "SUBMIT", op_submit, objs);
+	x.in = axon_syncobj(_metadata, self->d.fd, true);
+	x.out = axon_syncobj(_metadata, self->d.fd, false);
+	enomem_walk(_metadata, self->d.fd, &op, &x);
 }
 
 TEST_F(uapi, enomem_prime_import_under_fault_injection)
 {
-	struct axon_bo x;
+	static const struct enomem_op op = { "PRIME import", NULL, import_call, close_bo_done, 0 };
+	struct enomem_ctx x = { 0 };
+	struct axon_bo bo;
 	struct axon_dev b;
-	int dfd = -1;
 
 	if (!need_fail_nth(_metadata))
 		return;
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
-	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &x);
-	ASSERT_EQ(0, axon_prime_export(b.fd, x.handle, DRM_CLOEXEC, &dfd));
-	enomem_walk(_metadata, self->d.fd, "PRIME import", op_import, &dfd);
-	close(dfd);
-	axon_bo_free(&x);
+	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &bo);
+	ASSERT_EQ(0, axon_prime_export(b.fd, bo.handle, DRM_CLOEXEC, &x.dfd));
+	enomem_walk(_metadata, self->d.fd, &op, &x);
+	close(x.dfd);
+	axon_bo_free(&bo);
 	axon_dev_close(&b);
 }
 
