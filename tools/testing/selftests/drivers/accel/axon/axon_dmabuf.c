@@ -204,13 +204,16 @@ TEST_F(dmb, export_to_vgem_shares_data_and_fences)
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a2, &cmd2, &id2));
 	axon_probe_queue(_metadata, &self->d, a2.queue);
 	AXON_EXPECT_PENDING(self->d.fd, id2);
-	/* "vgem's writer" changes the data before it signals: a reader that
-	 * ignored the fence copied the old data */
+	/*
+	 * "vgem's writer" changes the data before it signals: a reader that
+	 * ignored the fence copied the old data
+	 */
 	axon_fill_random(x.map, x.size, 0x7e57);
 	fs.fence = fa.out_fence;
 	ASSERT_EQ(0, axon_ioctl(self->vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &fs));
 	AXON_ASSERT_JOB_OK(self->d.fd, id2);
-	EXPECT_EQ(-1, axon_memdiff(y.map, x.map, x.size)) TH_LOG("the reader ran before the writer");
+	EXPECT_EQ(-1, axon_memdiff(y.map, x.map, x.size))
+		TH_LOG("the reader ran before the writer");
 	munmap(m, x.size);
 	close(vfd);
 	close(dfd);
@@ -304,8 +307,10 @@ TEST_F(dmb, import_vgem_waits_for_foreign_fence)
 	refs[1] = axon_ref(&y, AXON_W);
 	axon_cmd_copy(c, imp.addr, y.addr, v.size);
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmd, &id));
-	/* "the CPU writer" finishes late: vgem signals the fence after a later
-	 * job of the queue ran */
+	/*
+	 * "the CPU writer" finishes late: vgem signals the fence after a later
+	 * job of the queue ran
+	 */
 	axon_probe_queue(_metadata, &self->d, 0);
 	AXON_EXPECT_PENDING(self->d.fd, id);
 	memset(v.map, 0x42, v.size);

@@ -32,8 +32,10 @@ FIXTURE_SETUP(hang)
 		return;
 	self->nq = (uint32_t)AXON_P(&self->d, NUM_QUEUES);
 	self->tmo_ms = AXON_P(&self->d, JOB_TIMEOUT_MS);
-	/* Under the harness, which starts the device with the debug block, a
-	 * missing block or an unmappable BAR0 is a failure. */
+	/*
+	 * Under the harness, which starts the device with the debug block, a
+	 * missing block or an unmappable BAR0 is a failure.
+	 */
 	if (!(AXON_P(&self->d, FEATURES) & DRM_AXON_FEATURE_DEBUG)) {
 		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG))
 			TH_LOG("the device has no debug block, the harness expects one");

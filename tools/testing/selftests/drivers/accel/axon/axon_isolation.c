@@ -638,8 +638,8 @@ static void slot_files_case(struct __test_metadata *_metadata, FIXTURE_DATA(iso)
 	 * reprogrammed correctly.
 	 */
 	EXPECT_EQ(n - 1, same_addr)
-		TH_LOG("%u files, only %u with the first one's device addresses: the data "
-		       "check would not prove isolation", n, same_addr);
+		TH_LOG("%u files, %u with the first one's addresses: no proof of isolation",
+		       n, same_addr);
 	/* every file's jobs are in flight at the same time */
 	t0 = axon_now_ns();
 	for (i = 0; i < n; i++) {

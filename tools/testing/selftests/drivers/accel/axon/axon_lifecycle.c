@@ -462,13 +462,15 @@ TEST_F_TIMEOUT(life, unbind_hung_running_queued_jobs_enodev, 120)
 		axon_cmd_fill(c, out0.addr + (1 + i) * AXON_PAGE, AXON_PAGE, 3 + i);
 		submit_fenced(_metadata, self->d.fd, 0, c, &ref0, 1, &sf[nsf++]);
 	}
-	TH_LOG("submitted after %llu ms", (unsigned long long)((axon_now_ns() - t0) / NSEC_PER_MSEC_ULL));
+	TH_LOG("submitted after %llu ms",
+	       (unsigned long long)((axon_now_ns() - t0) / NSEC_PER_MSEC_ULL));
 	ASSERT_TRUE(axon_wait_word((uint8_t *)gate.map + 64, 1, 10000));
 	for (i = 0; i < 1000 && (axon_dbg_rd(&g, AXON_DBG_HANG) & 1); i++)
 		axon_sleep_ms(5);
 	ASSERT_EQ(0, axon_dbg_rd(&g, AXON_DBG_HANG) & 1) TH_LOG("the hung job did not start");
 	axon_dbg_unmap(&g);
-	TH_LOG("started after %llu ms", (unsigned long long)((axon_now_ns() - t0) / NSEC_PER_MSEC_ULL));
+	TH_LOG("started after %llu ms",
+	       (unsigned long long)((axon_now_ns() - t0) / NSEC_PER_MSEC_ULL));
 
 	t0 = axon_now_ns();
 	ret = axon_write_file(u.unbind, u.bdf);
@@ -511,14 +513,14 @@ struct race_thread {
 	uint32_t handle;
 	uint64_t calls, ok;
 	int last, bad;
-	volatile int *stop;
+	int *stop;		/* read with __atomic_load_n() */
 };
 
 static void *race_fn(void *arg)
 {
 	struct race_thread *t = arg;
 
-	while (!*t->stop) {
+	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED)) {
 		struct drm_axon_bo_info info;
 		struct drm_axon_submit s;
 		struct drm_axon_job_wait w;
@@ -570,7 +572,7 @@ TEST_F_TIMEOUT(life, unbind_races_every_ioctl, 120)
 					     "JOB_WAIT" };
 	struct race_thread t[5];
 	pthread_t th[5];
-	volatile int stop = 0;
+	int stop = 0;
 	struct axon_bo cmd;
 	struct unbinder u;
 	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) };
@@ -643,7 +645,8 @@ static bool lose_next_reset(const char *bdf, unsigned int hold_ms, int kmsg)
 			continue;
 		while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0) {
 			rec[n] = '\0';
-			if (strstr(rec, "fatal device error") && strstr(rec, "resetting the device")) {
+			if (strstr(rec, "fatal device error") &&
+			    strstr(rec, "resetting the device")) {
 				if (pwrite(cfg, &off, 2, 4) == 2)
 					seen = true;
 				break;

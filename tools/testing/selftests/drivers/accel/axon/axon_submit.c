@@ -940,8 +940,10 @@ static void chain_case(struct __test_metadata *_metadata, FIXTURE_DATA(sb) * sel
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, cb, &b, &cmdb, &idb));
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, cc, &c, &cmdc, &idc));
 
-	/* nothing downstream of the gate may run: once a later job ran on
-	 * their queues, b and c are still pending */
+	/*
+	 * nothing downstream of the gate may run: once a later job ran on
+	 * their queues, b and c are still pending
+	 */
 	axon_probe_queue(_metadata, &self->d, b.queue);
 	axon_probe_queue(_metadata, &self->d, c.queue);
 	AXON_EXPECT_PENDING(self->d.fd, idb);
