@@ -2266,11 +2266,16 @@ static int close_bo_done(int fd, void *arg)
 	return axon_gem_close(fd, x->bo);
 }
 
+/*
+ * BO_INFO allocates only for a buffer without an mmap offset yet: one
+ * imported from another device (the driver's own buffers get theirs at
+ * BO_CREATE).
+ */
 static int bo_info_prep(int fd, void *arg)
 {
 	struct enomem_ctx *x = arg;
 
-	return axon_bo_create_raw(fd, AXON_PAGE, 0, &x->bo, NULL);
+	return axon_prime_import(fd, x->dfd, &x->bo);
 }
 
 static int bo_info_call(int fd, void *arg)
@@ -2363,15 +2368,69 @@ TEST_F(uapi, enomem_bo_create_under_fault_injection)
 	enomem_walk(_metadata, self->d.fd, &op, &x);
 }
 
+/* A buffer of the second Axon device exported as a dma-buf (x->dfd). */
+static void foreign_dmabuf(struct __test_metadata *_metadata, struct axon_dev *d1,
+			   struct axon_bo *bo, struct enomem_ctx *x)
+{
+	ASSERT_EQ(0, axon_dev_open(d1, 1)) TH_LOG("needs a second Axon device");
+	axon_bo_new(_metadata, d1->fd, 64 * 1024, 0, bo);
+	ASSERT_EQ(0, axon_prime_export(d1->fd, bo->handle, DRM_CLOEXEC | DRM_RDWR, &x->dfd));
+}
+
 TEST_F(uapi, enomem_bo_info_under_fault_injection)
 {
 	static const struct enomem_op op = { "BO_INFO", bo_info_prep, bo_info_call,
 					     close_bo_done, 0 };
 	struct enomem_ctx x = { 0 };
+	struct axon_dev d1;
+	struct axon_bo bo;
 
 	if (!need_fail_nth(_metadata))
 		return;
+	foreign_dmabuf(_metadata, &d1, &bo, &x);
 	enomem_walk(_metadata, self->d.fd, &op, &x);
+	close(x.dfd);
+	axon_bo_free(&bo);
+	axon_dev_close(&d1);
+}
+
+/* SUBMIT making a buffer of another device resident: the attachment is mapped */
+static int submit_import_prep(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) };
+	struct drm_axon_bo_info info;
+	void *m;
+
+	if (axon_prime_import(fd, x->dfd, &x->bo) ||
+	    axon_bo_create_raw(fd, AXON_PAGE, 0, &x->cmd, NULL) ||
+	    axon_bo_info_raw(fd, x->cmd, &info))
+		return -EPROTO;
+	m = axon_bo_mmap_raw(fd, info.mmap_offset, AXON_PAGE);
+	if (!m)
+		return -EPROTO;
+	memcpy(m, words, sizeof(words));
+	munmap(m, AXON_PAGE);
+	return 0;
+}
+
+TEST_F(uapi, enomem_submit_import_under_fault_injection)
+{
+	static const struct enomem_op op = { "SUBMIT of an import", submit_import_prep,
+					     submit_call, submit_done, 0 };
+	struct enomem_ctx x = { 0 };
+	struct axon_dev d1;
+	struct axon_bo bo;
+
+	if (!need_fail_nth(_metadata))
+		return;
+	foreign_dmabuf(_metadata, &d1, &bo, &x);
+	x.in = axon_syncobj(_metadata, self->d.fd, true);
+	x.out = axon_syncobj(_metadata, self->d.fd, false);
+	enomem_walk(_metadata, self->d.fd, &op, &x);
+	close(x.dfd);
+	axon_bo_free(&bo);
+	axon_dev_close(&d1);
 }
 
 TEST_F(uapi, enomem_submit_under_fault_injection)
