@@ -2641,6 +2641,681 @@ static void test_bench(void)
     axon_stop(ax);
 }
 
+/* ------------------------------------------------------------------ */
+/* Issue 11: the cases the device model had no test for               */
+/* ------------------------------------------------------------------ */
+
+/* Reset queue q and set it up again with a 16-entry ring. */
+static void queue_redo(Axon *ax, unsigned q)
+{
+    queue_reset(ax, q);
+    queue_setup(ax, q, 16);
+}
+
+/* Program slot s with an arbitrary root table address. */
+static void slot_root(Axon *ax, unsigned s, uint64_t root)
+{
+    wr(ax, asreg(s, AXON_AS_PT_HI), root >> 32);
+    wr(ax, asreg(s, AXON_AS_PT_LO), (uint32_t)root | 1);
+}
+
+/* An address nothing answers at (above the RAM and the PCI hole). */
+#define NOWHERE 0x000ff00000000000ULL
+
+/*
+ * DMA_ERROR from real bus failures: the page table, a mapped page, the ring
+ * and the completion word outside RAM or in the device's own BAR, and any
+ * DMA while bus mastering is off. Each fails the job with DMA_ERROR and the
+ * queue works again after a reset.
+ */
+static void test_dma_errors(void)
+{
+    Axon *ax = axon_start("");
+    GByteArray *b = g_byte_array_new();
+    uint64_t fva, s, bar0 = ax->bar0.addr;
+    uint16_t cmd;
+
+    axon_setup(ax, 2);
+    fva = dev_alloc(ax, 4096, PERM_RW, NULL);
+    pt_flush(ax);
+
+    /* page tables: root table outside RAM, then in BAR0 (slot 3, queue 1) */
+    for (int i = 0; i < 2; i++) {
+        uint64_t root = i ? bar0 : NOWHERE;
+
+        slot_root(ax, 3, root);
+        put_desc(ax, 1, VA_BASE, 8, 3, 0, 0x3000 + i, 0);
+        doorbell(ax, 1, ax->q[1].tail);
+        g_assert_cmpuint(wait_done(ax, 1, ~0ULL), ==, AXON_ERR_DMA_ERROR);
+        g_assert_cmphex(qrd64(ax, 1, AXON_Q_ERR_SEQNO_LO), ==, 0x3000 + i);
+        g_assert_cmphex(rd(ax, AXON_REG_DEV_CTRL), ==, AXON_DEV_CTRL_ENABLE);
+        queue_redo(ax, 1);
+    }
+    wr(ax, asreg(3, AXON_AS_PT_LO), 0);
+
+    /* a leaf entry pointing outside RAM, then into BAR0 */
+    for (int i = 0; i < 2; i++) {
+        uint64_t va = dev_alloc(ax, 4096, PERM_RW, NULL);
+
+        set_pte(ax, 0, va, (i ? bar0 : NOWHERE) | AXON_PTE_VALID | PERM_RW);
+        pt_flush(ax);
+        c_nop(b);
+        c_fill(b, va, 16, 0x5a5a5a5a);
+        g_assert_cmpuint(run_err(ax, 0, b), ==, AXON_ERR_DMA_ERROR);
+        g_assert_cmphex(qrd(ax, 0, AXON_Q_ERR_OFFSET), ==, 8);
+        g_assert_cmphex(rd(ax, AXON_REG_DEV_CTRL), ==, AXON_DEV_CTRL_ENABLE);
+        queue_redo(ax, 0);
+    }
+
+    /* the ring outside RAM: the descriptor cannot be read (ERR_SEQNO 0) */
+    qwr(ax, 1, AXON_Q_CTRL, AXON_Q_CTRL_RESET);
+    qwr(ax, 1, AXON_Q_RING_LO, (uint32_t)NOWHERE);
+    qwr(ax, 1, AXON_Q_RING_HI, NOWHERE >> 32);
+    qwr(ax, 1, AXON_Q_RING_SIZE, 16);
+    qwr(ax, 1, AXON_Q_CTRL, AXON_Q_CTRL_ENABLE);
+    doorbell(ax, 1, 1);
+    g_assert_cmpuint(wait_done(ax, 1, ~0ULL), ==, AXON_ERR_DMA_ERROR);
+    g_assert_cmphex(qrd64(ax, 1, AXON_Q_ERR_SEQNO_LO), ==, 0);
+    g_assert_cmphex(qrd(ax, 1, AXON_Q_ERR_OFFSET), ==, 0);
+    queue_redo(ax, 1);
+
+    /* the completion word in BAR0: the job ran, its completion fails */
+    qwr(ax, 1, AXON_Q_CTRL, AXON_Q_CTRL_RESET);
+    qwr(ax, 1, AXON_Q_COMPL_LO, (uint32_t)(bar0 + AXON_REG_DEV_CTRL));
+    qwr(ax, 1, AXON_Q_COMPL_HI, bar0 >> 32);
+    qwr(ax, 1, AXON_Q_CTRL, AXON_Q_CTRL_ENABLE);
+    ax->q[1].tail = 0;
+    c_fill(b, fva, 16, 0x0c0c0c0c);
+    s = submit(ax, 1, b, 0);
+    wait_status(ax, 1, AXON_QS_ERROR);
+    g_assert_cmpuint(qrd(ax, 1, AXON_Q_ERROR), ==, AXON_ERR_DMA_ERROR);
+    g_assert_cmphex(qrd(ax, 1, AXON_Q_ERR_OFFSET), ==, 0);
+    /* the DMA did not reach the register (it would have cleared ENABLE) */
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_CTRL), ==, AXON_DEV_CTRL_ENABLE);
+    (void)s;
+    queue_redo(ax, 1);
+
+    /* bus mastering off: the ring read fails */
+    cmd = qpci_config_readw(ax->dev, PCI_COMMAND);
+    qpci_config_writew(ax->dev, PCI_COMMAND, cmd & ~PCI_COMMAND_MASTER);
+    c_nop(b);
+    s = submit(ax, 0, b, 0);
+    g_assert_cmpuint(wait_done(ax, 0, s), ==, AXON_ERR_DMA_ERROR);
+    qpci_config_writew(ax->dev, PCI_COMMAND, cmd);
+    queue_redo(ax, 0);
+    check_copy(ax, 0, 4096, 11);
+    check_copy(ax, 1, 4096, 12);
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/*
+ * An MSI-X vector whose address is the device's own BAR0 (DEV_CTRL, with a
+ * message that would reset the device): the message never reaches the
+ * registers, the device neither crashes nor hangs and keeps working.
+ */
+static void test_msix_own_bar(void)
+{
+    Axon *ax = axon_start("");
+    GByteArray *b = g_byte_array_new();
+    uint64_t s;
+
+    axon_setup(ax, 2);
+    qpci_msix_enable(ax->dev);
+    msix_entry(ax, 0, ax->bar0.addr + AXON_REG_DEV_CTRL, AXON_DEV_CTRL_RESET, false);
+    c_nop(b);
+    s = submit(ax, 0, b, AXON_DESC_FLAG_IRQ);
+    g_assert_cmpuint(wait_done(ax, 0, s), ==, 0);
+    c_nop(b);
+    s = submit(ax, 0, b, AXON_DESC_FLAG_IRQ);
+    g_assert_cmpuint(wait_done(ax, 0, s), ==, 0);
+    /* not reset: the queue and the slot are still programmed */
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_CTRL), ==, AXON_DEV_CTRL_ENABLE);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_STATUS), ==, AXON_QS_IDLE);
+    g_assert_cmphex(rd(ax, asreg(0, AXON_AS_STATUS)), ==, 1);
+    check_copy(ax, 1, 4096, 13);
+    qpci_msix_disable(ax->dev);
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/*
+ * Qn_CTRL.ENABLE cleared while a descriptor runs: it completes normally, the
+ * queue reads BUSY until then and DISABLED after, HEAD and TAIL are kept and
+ * nothing more is fetched; ENABLE again continues at HEAD.
+ */
+static void test_enable_toggle_busy(void)
+{
+    Axon *ax = axon_start("");
+    GByteArray *b = g_byte_array_new();
+    uint64_t fpa, fva, s1, s2;
+
+    axon_setup(ax, 1);
+    fva = dev_alloc(ax, 4096, PERM_RW, &fpa);
+    qtest_memset(ax->qts, fpa, 0, 4096);
+    c_wait(b, fva, 1, 10000000);
+    c_signal(b, 0, fva + 8, 0x11);
+    s1 = queue_cmds(ax, 0, b, 0);
+    g_byte_array_set_size(b, 0);
+    c_signal(b, 0, fva + 16, 0x22);
+    s2 = queue_cmds(ax, 0, b, 0);
+    g_byte_array_set_size(b, 0);
+    doorbell(ax, 0, ax->q[0].tail);
+    wait_status(ax, 0, AXON_QS_BUSY);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_HEAD), ==, 0);
+
+    qwr(ax, 0, AXON_Q_CTRL, 0);     /* clear ENABLE while busy */
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_STATUS), ==, AXON_QS_BUSY);
+    qtest_writeq(ax->qts, fpa, 1);  /* release the running descriptor */
+    wait_status(ax, 0, AXON_QS_DISABLED);
+    g_assert_cmphex(qrd64(ax, 0, AXON_Q_DONE_SEQNO_LO), ==, s1);
+    g_assert_cmphex(qtest_readq(ax->qts, fpa + 8), ==, 0x11);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_HEAD), ==, 1);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_TAIL), ==, 2);
+    g_usleep(20000);
+    g_assert_cmphex(qtest_readq(ax->qts, fpa + 16), ==, 0);   /* not fetched */
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_STATUS), ==, AXON_QS_DISABLED);
+
+    qwr(ax, 0, AXON_Q_CTRL, AXON_Q_CTRL_ENABLE);
+    g_assert_cmpuint(wait_done(ax, 0, s2), ==, 0);
+    g_assert_cmphex(qtest_readq(ax->qts, fpa + 16), ==, 0x22);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_HEAD), ==, 2);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_STATUS), ==, AXON_QS_IDLE);
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/*
+ * Doorbell corner cases: a withdrawn tail, a bad doorbell while a job runs
+ * (it completes first), a queue in ERROR keeps its first error and accepts
+ * valid doorbells without running anything until RESUME, and a doorbell
+ * page beyond Q (queues=3: BAR2 has a fourth page) is ignored.
+ */
+static void test_doorbell_corners(void)
+{
+    Axon *ax = axon_start(",queues=3");
+    GByteArray *b = g_byte_array_new();
+    uint64_t fpa, fva, s1, s2, s3;
+
+    g_assert_cmpuint(rd(ax, AXON_REG_NUM_QUEUES), ==, 3);
+    g_assert_cmpuint(ax->bar2_size, ==, 4 * 4096);
+    axon_setup(ax, 3);
+    fva = dev_alloc(ax, 4096, PERM_RW, &fpa);
+    qtest_memset(ax->qts, fpa, 0, 4096);
+
+    /* withdrawn tail */
+    c_nop(b);
+    queue_cmds(ax, 0, b, 0);
+    queue_cmds(ax, 0, b, 0);
+    s1 = queue_cmds(ax, 0, b, 0);
+    g_byte_array_set_size(b, 0);
+    doorbell(ax, 0, 3);
+    g_assert_cmpuint(wait_done(ax, 0, s1), ==, 0);
+    doorbell(ax, 0, 2);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_STATUS), ==, AXON_QS_ERROR);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_ERROR), ==, AXON_ERR_BAD_DOORBELL);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_TAIL), ==, 3);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_HEAD), ==, 3);
+    queue_redo(ax, 0);
+
+    /* a bad doorbell while a job runs: the job completes, then the queue stops */
+    c_wait(b, fva, 1, 10000000);
+    c_signal(b, 0, fva + 8, 0x77);
+    s2 = submit(ax, 1, b, 0);
+    wait_status(ax, 1, AXON_QS_BUSY);
+    doorbell(ax, 1, 100);
+    g_assert_cmpuint(qrd(ax, 1, AXON_Q_TAIL), ==, 1);
+    qtest_writeq(ax->qts, fpa, 1);
+    wait_status(ax, 1, AXON_QS_ERROR);
+    g_assert_cmpuint(qrd(ax, 1, AXON_Q_ERROR), ==, AXON_ERR_BAD_DOORBELL);
+    g_assert_cmphex(qrd64(ax, 1, AXON_Q_DONE_SEQNO_LO), ==, s2);
+    g_assert_cmphex(qtest_readq(ax->qts, fpa + 8), ==, 0x77);
+    g_assert_cmphex(qrd64(ax, 1, AXON_Q_ERR_SEQNO_LO), ==, 0);
+    g_assert_cmphex(qrd(ax, 1, AXON_Q_ERR_OFFSET), ==, 0);
+    /* the first error is kept: another bad doorbell changes nothing */
+    doorbell(ax, 1, 0x7fffffff);
+    g_assert_cmpuint(qrd(ax, 1, AXON_Q_ERROR), ==, AXON_ERR_BAD_DOORBELL);
+    queue_redo(ax, 1);
+
+    /* ERROR after a bad opcode: a bad doorbell keeps BAD_OPCODE */
+    hdr(b, 0x7f, 0, 1);
+    run_err(ax, 2, b);
+    g_assert_cmpuint(qrd(ax, 2, AXON_Q_ERROR), ==, AXON_ERR_BAD_OPCODE);
+    doorbell(ax, 2, 50);
+    g_assert_cmpuint(qrd(ax, 2, AXON_Q_ERROR), ==, AXON_ERR_BAD_OPCODE);
+    /* a valid doorbell in ERROR is accepted, nothing runs until RESUME */
+    c_signal(b, 0, fva + 16, 0x99);
+    s3 = queue_cmds(ax, 2, b, 0);
+    g_byte_array_set_size(b, 0);
+    doorbell(ax, 2, ax->q[2].tail);
+    g_assert_cmpuint(qrd(ax, 2, AXON_Q_TAIL), ==, ax->q[2].tail);
+    g_usleep(20000);
+    g_assert_cmphex(qtest_readq(ax->qts, fpa + 16), ==, 0);
+    g_assert_cmpuint(qrd(ax, 2, AXON_Q_STATUS), ==, AXON_QS_ERROR);
+    qwr(ax, 2, AXON_Q_CTRL, AXON_Q_CTRL_ENABLE | AXON_Q_CTRL_RESUME);
+    g_assert_cmpuint(wait_done(ax, 2, s3), ==, 0);
+    g_assert_cmphex(qtest_readq(ax->qts, fpa + 16), ==, 0x99);
+
+    /* the fourth doorbell page, beyond Q: ignored, reads as zero */
+    qpci_io_writel(ax->dev, ax->bar2, 3 * AXON_DOORBELL_STRIDE, 5);
+    g_assert_cmphex(qpci_io_readl(ax->dev, ax->bar2, 3 * AXON_DOORBELL_STRIDE), ==, 0);
+    g_assert_cmpuint(rd(ax, qreg(3, AXON_Q_TAIL)), ==, 0);
+    for (unsigned q = 0; q < 3; q++) {
+        g_assert_cmpuint(qrd(ax, q, AXON_Q_STATUS), ==, AXON_QS_IDLE);
+    }
+    check_copy(ax, 0, 4096, 14);
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/* A slot disabled while its job runs: the job's next access faults NOT_PRESENT. */
+static void test_slot_disabled_mid_job(void)
+{
+    Axon *ax = axon_start("");
+    GByteArray *b = g_byte_array_new();
+    uint64_t fpa, fva, s;
+
+    axon_setup(ax, 1);
+    fva = dev_alloc(ax, 4096, PERM_RW, &fpa);
+    qtest_memset(ax->qts, fpa, 0, 4096);
+    pt_flush(ax);
+    c_signal(b, 0, fva + 8, 1);
+    c_wait(b, fva, 1, 10000000);
+    c_signal(b, 0, fva + 16, 2);
+    s = submit(ax, 0, b, 0);
+    wait_status(ax, 0, AXON_QS_BUSY);
+    {
+        gint64 end = g_get_monotonic_time() + TIMEOUT_US;
+
+        while (qtest_readq(ax->qts, fpa + 8) != 1) {
+            g_assert_cmpint(g_get_monotonic_time(), <, end);
+            g_usleep(20);
+        }
+    }
+    wr(ax, asreg(0, AXON_AS_PT_LO), 0);      /* disable slot 0 */
+    g_assert_cmphex(rd(ax, asreg(0, AXON_AS_STATUS)), ==, 0);
+    qtest_writeq(ax->qts, fpa, 1);
+    g_assert_cmpuint(wait_done(ax, 0, s), ==, AXON_ERR_MMU_FAULT);
+    g_assert_cmphex(qrd(ax, 0, AXON_Q_FAULT_INFO) >> 4 & 0xf, ==, AXON_FAULT_NOT_PRESENT);
+    g_assert_cmphex(qtest_readq(ax->qts, fpa + 16), ==, 0);   /* nothing after it */
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/* Level-3..0 table of va in slot 0's tables (the path must exist). */
+static PtTable *pt_level(Axon *ax, uint64_t va, int level)
+{
+    uint64_t table = ax->root[0];
+
+    for (int l = 3; l > level; l--) {
+        table = pt_table(ax, table)->e[(va >> (12 + 9 * l)) & 511] & AXON_PTE_ADDR_MASK;
+    }
+    return pt_table(ax, table);
+}
+
+/*
+ * BAD_ENTRY (reserved bits) and NOT_PRESENT at every upper table level, and
+ * an invalidation that must flush the cached walk too: after a level-1
+ * entry is pointed at another level-0 table, ASn_INVALIDATE makes the device
+ * use the new table.
+ */
+static void test_mmu_upper_levels(void)
+{
+    Axon *ax = axon_start("");
+    GByteArray *b = g_byte_array_new();
+    uint64_t dpa, dva, spa, va, pa2;
+
+    axon_setup(ax, 1);
+    dva = dev_alloc(ax, 4096, PERM_RW, &dpa);
+    for (int level = 3; level >= 1; level--) {
+        for (int bad = 0; bad < 2; bad++) {
+            PtTable *t;
+            unsigned idx;
+            uint64_t old;
+
+            uint64_t keep = ax->va_next;
+
+            /* a 512 GiB region of its own: no other mapping shares its tables */
+            ax->va_next = 0x400000000000ULL + (uint64_t)(level * 2 + bad) * (1ULL << 39);
+            va = dev_alloc(ax, 4096, PERM_RW, &spa);
+            ax->va_next = keep;
+            pt_flush(ax);
+            t = pt_level(ax, va, level);
+            idx = (va >> (12 + 9 * level)) & 511;
+            old = t->e[idx];
+            t->e[idx] = bad ? old | (1ULL << 60) : 0;
+            t->dirty = true;
+            pt_flush(ax);
+            wr(ax, asreg(0, AXON_AS_INVALIDATE), 1);
+            c_copy(b, va, dva, 8);
+            g_assert_cmpuint(run_err(ax, 0, b), ==, AXON_ERR_MMU_FAULT);
+            expect_fault(ax, 0, va, false,
+                         bad ? AXON_FAULT_BAD_ENTRY : AXON_FAULT_NOT_PRESENT, 0);
+            queue_redo(ax, 0);
+            t->e[idx] = old;
+            t->dirty = true;
+            pt_flush(ax);
+            wr(ax, asreg(0, AXON_AS_INVALIDATE), 1);
+            c_copy(b, va, dva, 8);
+            run_ok(ax, 0, b);
+        }
+    }
+
+    /* the walk cache: repoint va's level-1 entry at a new level-0 table */
+    va = dev_alloc(ax, 4096, PERM_R, &spa);
+    qtest_memset(ax->qts, spa, 0x01, 4096);
+    pt_flush(ax);
+    c_copy(b, va, dva, 8);
+    run_ok(ax, 0, b);
+    g_assert_cmphex(qtest_readb(ax->qts, dpa), ==, 0x01);
+    {
+        PtTable *l1 = pt_level(ax, va, 1), *l0;
+        uint64_t t0 = ram_alloc(ax, 4096);
+        unsigned i1 = (va >> 21) & 511;
+
+        pa2 = ram_alloc(ax, 4096);
+        qtest_memset(ax->qts, pa2, 0x02, 4096);
+        l0 = pt_table(ax, t0);
+        memcpy(l0->e, pt_table(ax, l1->e[i1] & AXON_PTE_ADDR_MASK)->e, sizeof(l0->e));
+        l0->e[(va >> 12) & 511] = pa2 | AXON_PTE_VALID | PERM_R;
+        l0->dirty = true;
+        l1->e[i1] = t0 | AXON_PTE_VALID;
+        l1->dirty = true;
+        pt_flush(ax);
+    }
+    wr(ax, asreg(0, AXON_AS_INVALIDATE), 1);
+    g_assert_cmphex(rd(ax, asreg(0, AXON_AS_INVALIDATE)), ==, 0);
+    c_copy(b, va, dva, 8);
+    run_ok(ax, 0, b);
+    g_assert_cmphex(qtest_readb(ax->qts, dpa), ==, 0x02);
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/* A command buffer mapped without READ: PERMISSION, read, at its address, offset 0. */
+static void test_cmd_without_read(void)
+{
+    Axon *ax = axon_start("");
+    GByteArray *b = g_byte_array_new();
+    uint64_t pa, va;
+    uint64_t s;
+
+    axon_setup(ax, 1);
+    c_nop(b);
+    va = dev_alloc(ax, 4096, PERM_W, &pa);
+    pt_flush(ax);
+    qtest_memwrite(ax->qts, pa, b->data, b->len);
+    put_desc(ax, 0, va, 8, 0, 0, 0x4444, 0);
+    doorbell(ax, 0, ax->q[0].tail);
+    g_assert_cmpuint(wait_done(ax, 0, ~0ULL), ==, AXON_ERR_MMU_FAULT);
+    expect_fault(ax, 0, va, false, AXON_FAULT_PERMISSION, 0);
+    g_assert_cmphex(qrd(ax, 0, AXON_Q_ERR_OFFSET), ==, 0);
+    g_assert_cmphex(qrd64(ax, 0, AXON_Q_ERR_SEQNO_LO), ==, 0x4444);
+    (void)s;
+    queue_redo(ax, 0);
+    check_copy(ax, 0, 4096, 15);
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/* Raw GEMM with every field given (reserved words and header flags too). */
+static void c_gemm_raw(GByteArray *b, uint8_t flags, uint64_t a, uint64_t bb, uint64_t c,
+                       uint32_t m, uint32_t n, uint32_t k, uint32_t lda, uint32_t ldb,
+                       uint32_t ldc, uint32_t r0, uint32_t r1, uint32_t hdr_rsvd)
+{
+    put8(b, AXON_OP_GEMM);
+    put8(b, flags);
+    put16(b, 8);
+    put32(b, hdr_rsvd);
+    put64(b, a);
+    put64(b, bb);
+    put64(b, c);
+    put32(b, m);
+    put32(b, n);
+    put32(b, k);
+    put32(b, lda);
+    put32(b, ldb);
+    put32(b, ldc);
+    put32(b, r0);
+    put32(b, r1);
+}
+
+static void c_elt_raw(GByteArray *b, uint8_t flags, uint32_t op, uint32_t count, uint64_t a,
+                      uint64_t bb, uint64_t dst, uint32_t scale, uint32_t rsvd)
+{
+    hdr(b, AXON_OP_ELTWISE, flags, 6);
+    put32(b, op);
+    put32(b, count);
+    put64(b, a);
+    put64(b, bb);
+    put64(b, dst);
+    put32(b, scale);
+    put32(b, rsvd);
+}
+
+/*
+ * Every GEMM and ELTWISE argument error of hardware.rst is BAD_ARG at the
+ * command's offset, and writes nothing.
+ */
+static void test_bad_args_gemm_eltwise(void)
+{
+    Axon *ax = axon_start("");
+    GByteArray *b = g_byte_array_new();
+    uint64_t pa, va;
+    const uint64_t SZ = 64 * 1024;
+    uint8_t canary[64];
+
+    axon_setup(ax, 1);
+    va = dev_alloc(ax, SZ, PERM_RW, &pa);
+    pt_flush(ax);
+    {
+        const uint64_t A = va, B = va + 16384, C = va + 32768;
+        static const uint32_t MAXD = 16384;
+        struct { const char *what; uint8_t fl; uint64_t a, b, c; uint32_t m, n, k, lda, ldb,
+                 ldc, r0, r1, hr; } g[] = {
+            { "m = 0", 0, A, B, C, 0, 4, 4, 16, 16, 16, 0, 0, 0 },
+            { "n = 0", 0, A, B, C, 4, 0, 4, 16, 16, 16, 0, 0, 0 },
+            { "k = 0", 0, A, B, C, 4, 4, 0, 16, 16, 16, 0, 0, 0 },
+            { "m > MAX", 0, A, B, C, MAXD + 1, 1, 1, 4, 4, 4, 0, 0, 0 },
+            { "n > MAX", 0, A, B, C, 1, MAXD + 1, 1, 4, 4 * (MAXD + 1), 4 * (MAXD + 1), 0, 0, 0 },
+            { "k > MAX", 0, A, B, C, 1, 1, MAXD + 1, 4 * (MAXD + 1), 4, 4, 0, 0, 0 },
+            { "lda below a row", 0, A, B, C, 4, 4, 4, 12, 16, 16, 0, 0, 0 },
+            { "ldb below a row", 0, A, B, C, 4, 4, 4, 16, 12, 16, 0, 0, 0 },
+            { "ldc below a row", 0, A, B, C, 4, 4, 4, 16, 16, 12, 0, 0, 0 },
+            { "lda not a multiple of 4 (fp32)", 0, A, B, C, 4, 4, 4, 18, 16, 16, 0, 0, 0 },
+            { "ldb not a multiple of 4 (fp32)", 0, A, B, C, 4, 4, 4, 16, 18, 16, 0, 0, 0 },
+            { "ldc not a multiple of 4", 1, A, B, C, 4, 4, 4, 4, 4, 18, 0, 0, 0 },
+            { "ldc below a row (int8: int32 C)", 1, A, B, C, 4, 4, 4, 4, 4, 8, 0, 0, 0 },
+            { "a misaligned (fp32)", 0, A + 2, B, C, 4, 4, 4, 16, 16, 16, 0, 0, 0 },
+            { "b misaligned (fp32)", 0, A, B + 2, C, 4, 4, 4, 16, 16, 16, 0, 0, 0 },
+            { "c misaligned", 0, A, B, C + 2, 4, 4, 4, 16, 16, 16, 0, 0, 0 },
+            { "c misaligned (int8)", 1, A, B, C + 1, 4, 4, 4, 4, 4, 16, 0, 0, 0 },
+            { "type 2", 2, A, B, C, 4, 4, 4, 16, 16, 16, 0, 0, 0 },
+            { "type 3", 3, A, B, C, 4, 4, 4, 16, 16, 16, 0, 0, 0 },
+            { "undefined flag bit 3", 8, A, B, C, 4, 4, 4, 16, 16, 16, 0, 0, 0 },
+            { "undefined flag bit 7", 0x80, A, B, C, 4, 4, 4, 16, 16, 16, 0, 0, 0 },
+            { "reserved word 0", 0, A, B, C, 4, 4, 4, 16, 16, 16, 1, 0, 0 },
+            { "reserved word 1", 0, A, B, C, 4, 4, 4, 16, 16, 16, 0, 1, 0 },
+            { "header reserved", 0, A, B, C, 4, 4, 4, 16, 16, 16, 0, 0, 1 },
+            { "a range wraps", 0, ~0ULL - 8, B, C, 4, 4, 4, 16, 16, 16, 0, 0, 0 },
+        };
+        for (unsigned i = 0; i < ARRAY_SIZE(g); i++) {
+            uint8_t buf[64];
+
+            memset(canary, 0x3c, sizeof(canary));
+            qtest_memwrite(ax->qts, pa + 32768, canary, sizeof(canary));
+            c_nop(b);
+            c_gemm_raw(b, g[i].fl, g[i].a, g[i].b, g[i].c, g[i].m, g[i].n, g[i].k, g[i].lda,
+                       g[i].ldb, g[i].ldc, g[i].r0, g[i].r1, g[i].hr);
+            g_test_message("GEMM: %s", g[i].what);
+            g_assert_cmpuint(run_err(ax, 0, b), ==, AXON_ERR_BAD_ARG);
+            g_assert_cmphex(qrd(ax, 0, AXON_Q_ERR_OFFSET), ==, 8);
+            qtest_memread(ax->qts, pa + 32768, buf, sizeof(buf));
+            g_assert(!memcmp(buf, canary, sizeof(buf)));
+            queue_redo(ax, 0);
+        }
+    }
+    {
+        const uint64_t A = va, B = va + 16384, D = va + 32768;
+        struct { const char *what; uint8_t fl; uint32_t op, count; uint64_t a, b, d;
+                 uint32_t scale, rsvd; } e[] = {
+            { "op 4", 0, 4, 4, A, B, D, 0, 0 },
+            { "op 0xffffffff", 0, 0xffffffff, 4, A, B, D, 0, 0 },
+            { "count 0", 0, 0, 0, A, B, D, 0, 0 },
+            { "count > 2^28", 0, 0, (1u << 28) + 1, A, B, D, 0, 0 },
+            { "INT32 with CVT", 1, 3, 4, A, 0, D, 0, 0 },
+            { "b != 0 for RELU", 0, 2, 4, A, B, D, 0, 0 },
+            { "b != 0 for CVT", 0, 3, 4, A, B, D, 0x3f800000, 0 },
+            { "a misaligned", 0, 0, 4, A + 2, B, D, 0, 0 },
+            { "b misaligned", 0, 0, 4, A, B + 2, D, 0, 0 },
+            { "dst misaligned", 0, 0, 4, A, B, D + 2, 0, 0 },
+            { "dst overlaps a", 0, 0, 4, A, B, A + 4, 0, 0 },
+            { "dst overlaps b", 0, 1, 4, A, B, B + 8, 0, 0 },
+            { "undefined flag bit 1", 2, 0, 4, A, B, D, 0, 0 },
+            { "reserved word", 0, 0, 4, A, B, D, 0, 1 },
+            { "a range wraps", 0, 2, 4, ~0ULL - 8, 0, D, 0, 0 },
+        };
+        for (unsigned i = 0; i < ARRAY_SIZE(e); i++) {
+            uint8_t buf[64];
+
+            memset(canary, 0x3c, sizeof(canary));
+            qtest_memwrite(ax->qts, pa + 32768, canary, sizeof(canary));
+            qtest_memwrite(ax->qts, pa, canary, sizeof(canary));
+            c_nop(b);
+            c_elt_raw(b, e[i].fl, e[i].op, e[i].count, e[i].a, e[i].b, e[i].d, e[i].scale,
+                      e[i].rsvd);
+            g_test_message("ELTWISE: %s", e[i].what);
+            g_assert_cmpuint(run_err(ax, 0, b), ==, AXON_ERR_BAD_ARG);
+            g_assert_cmphex(qrd(ax, 0, AXON_Q_ERR_OFFSET), ==, 8);
+            qtest_memread(ax->qts, pa + 32768, buf, sizeof(buf));
+            g_assert(!memcmp(buf, canary, sizeof(buf)));
+            qtest_memread(ax->qts, pa, buf, sizeof(buf));
+            g_assert(!memcmp(buf, canary, sizeof(buf)));
+            queue_redo(ax, 0);
+        }
+    }
+    check_copy(ax, 0, 4096, 16);
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/* fp32 RELU: +0.0 for negative inputs, -0.0 and NaNs (hardware.rst). */
+static void test_relu_signed_zero_nan(void)
+{
+    static const uint32_t in[] = {
+        0x80000000u,    /* -0.0 */
+        0x7fc00000u,    /* quiet NaN */
+        0xffc00000u,    /* negative quiet NaN */
+        0x7f800001u,    /* signalling NaN */
+        0xff800000u,    /* -inf */
+        0xbf800000u,    /* -1.0 */
+        0x00000000u,    /* +0.0 */
+        0x3f800000u,    /* 1.0 */
+        0x7f800000u,    /* +inf */
+        0x00000001u,    /* the smallest denormal */
+        0x80000001u,    /* its negative */
+    };
+    static const uint32_t want[] = {
+        0, 0, 0, 0, 0, 0, 0, 0x3f800000u, 0x7f800000u, 0x00000001u, 0,
+    };
+    Axon *ax = axon_start("");
+    GByteArray *b = g_byte_array_new();
+    uint64_t pa, va;
+    uint32_t out[ARRAY_SIZE(in)], le[ARRAY_SIZE(in)];
+
+    axon_setup(ax, 1);
+    va = dev_alloc(ax, 4096, PERM_RW, &pa);
+    pt_flush(ax);
+    for (unsigned i = 0; i < ARRAY_SIZE(in); i++) {
+        le[i] = cpu_to_le32(in[i]);
+    }
+    qtest_memwrite(ax->qts, pa, le, sizeof(le));
+    qtest_memset(ax->qts, pa + 2048, 0xee, sizeof(le));
+    c_elt(b, 0, 2, ARRAY_SIZE(in), va, 0, va + 2048, 0);
+    run_ok(ax, 0, b);
+    qtest_memread(ax->qts, pa + 2048, out, sizeof(out));
+    for (unsigned i = 0; i < ARRAY_SIZE(in); i++) {
+        g_test_message("RELU(0x%08x)", in[i]);
+        g_assert_cmphex(le32_to_cpu(out[i]), ==, want[i]);
+    }
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/*
+ * A fatal error with a job in flight: the job is cancelled (no completion,
+ * no access after it), every enabled queue stops with FATAL naming its
+ * descriptor in progress, RESUME and ENABLE do nothing, and only a
+ * whole-device reset brings the device back.
+ */
+static void test_fatal_job_in_flight(void)
+{
+    Axon *ax = axon_start(",debug=on");
+    GByteArray *b = g_byte_array_new();
+    uint64_t fpa, fva, s;
+
+    axon_setup(ax, 2);
+    fva = dev_alloc(ax, 4096, PERM_RW, &fpa);
+    qtest_memset(ax->qts, fpa, 0, 4096);
+    pt_flush(ax);
+    c_wait(b, fva, 1, 10000000);
+    c_signal(b, 0, fva + 8, 0x55);
+    s = submit(ax, 0, b, AXON_DESC_FLAG_IRQ);
+    wait_status(ax, 0, AXON_QS_BUSY);
+    wr(ax, AXON_DBG_FATAL, 1);
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_STATUS) & AXON_DEV_STATUS_FATAL, !=, 0);
+    g_assert_cmpuint(rd(ax, AXON_REG_FATAL_CODE), ==, 1);
+    wait_irq(ax, AXON_IRQ_FATAL | 1 | 2);
+    for (unsigned q = 0; q < 2; q++) {
+        g_assert_cmpuint(qrd(ax, q, AXON_Q_STATUS), ==, AXON_QS_ERROR);
+        g_assert_cmpuint(qrd(ax, q, AXON_Q_ERROR), ==, AXON_ERR_FATAL);
+        g_assert_cmphex(qrd(ax, q, AXON_Q_ERR_OFFSET), ==, 0);
+    }
+    g_assert_cmphex(qrd64(ax, 0, AXON_Q_ERR_SEQNO_LO), ==, s);
+    g_assert_cmphex(qrd64(ax, 1, AXON_Q_ERR_SEQNO_LO), ==, 0);   /* idle */
+    /* the cancelled job makes no access any more */
+    qtest_writeq(ax->qts, fpa, 1);
+    g_usleep(20000);
+    g_assert_cmphex(qtest_readq(ax->qts, fpa + 8), ==, 0);
+    g_assert_cmphex(qtest_readq(ax->qts, ax->q[0].compl), ==, 0);
+    /* neither RESUME nor a queue reset and ENABLE get out of it */
+    qwr(ax, 0, AXON_Q_CTRL, AXON_Q_CTRL_ENABLE | AXON_Q_CTRL_RESUME);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_ERROR), ==, AXON_ERR_FATAL);
+    qwr(ax, 1, AXON_Q_CTRL, AXON_Q_CTRL_RESET);
+    qwr(ax, 1, AXON_Q_CTRL, AXON_Q_CTRL_ENABLE);
+    g_assert_cmpuint(qrd(ax, 1, AXON_Q_STATUS), ==, AXON_QS_DISABLED);
+    g_assert_cmpuint(qrd(ax, 1, AXON_Q_ERROR), ==, AXON_ERR_FATAL);
+    /* the whole-device reset does */
+    wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_RESET);
+    check_reset_values(ax, true);
+    g_hash_table_remove_all(ax->pt);
+    axon_setup(ax, 2);
+    check_copy(ax, 0, 4096, 17);
+    check_copy(ax, 1, 4096, 18);
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/* The v1 model is not migratable: QEMU refuses to migrate (hardware.rst). */
+static void test_migration_refused(void)
+{
+    Axon *ax = axon_start("");
+    QDict *rsp = qtest_qmp(ax->qts, "{'execute': 'migrate', 'arguments': "
+                           "{'uri': 'exec:cat > /dev/null'}}");
+    QDict *err;
+
+    g_assert(rsp);
+    err = qdict_get_qdict(rsp, "error");
+    g_assert(err);
+    g_test_message("migrate: %s", qdict_get_str(err, "desc"));
+    g_assert(strstr(qdict_get_str(err, "desc"), "non-migratable"));
+    qobject_unref(rsp);
+    /* and the device still works */
+    axon_setup(ax, 1);
+    check_copy(ax, 0, 4096, 19);
+    axon_stop(ax);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2671,5 +3346,16 @@ int main(int argc, char **argv)
     qtest_add_func("/axon/hotplug", test_hotplug);
     qtest_add_func("/axon/fuzz", test_fuzz);
     qtest_add_func("/axon/bench", test_bench);
+    qtest_add_func("/axon/dma-error", test_dma_errors);
+    qtest_add_func("/axon/msix-own-bar", test_msix_own_bar);
+    qtest_add_func("/axon/enable-toggle-busy", test_enable_toggle_busy);
+    qtest_add_func("/axon/doorbell-corners", test_doorbell_corners);
+    qtest_add_func("/axon/slot-disabled-mid-job", test_slot_disabled_mid_job);
+    qtest_add_func("/axon/mmu-upper-levels", test_mmu_upper_levels);
+    qtest_add_func("/axon/cmd-without-read", test_cmd_without_read);
+    qtest_add_func("/axon/bad-arg/gemm-eltwise", test_bad_args_gemm_eltwise);
+    qtest_add_func("/axon/eltwise/relu-zero-nan", test_relu_signed_zero_nan);
+    qtest_add_func("/axon/fatal-job-in-flight", test_fatal_job_in_flight);
+    qtest_add_func("/axon/migration-refused", test_migration_refused);
     return g_test_run();
 }

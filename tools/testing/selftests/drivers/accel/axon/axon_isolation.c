@@ -265,6 +265,56 @@ TEST_F(iso, fault_below_va_start)
 	free(c);
 }
 
+/*
+ * Every buffer is followed by an unmapped guard page: a device read or
+ * write of the first byte past the end faults NOT_PRESENT there, even with
+ * the next buffer of the file right behind the guard page and resident.
+ */
+TEST_F(iso, guard_page_access_faults)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo cmd, a, next, good;
+	struct drm_axon_bo_ref refs[3];
+	struct drm_axon_job_wait w;
+	uint32_t off;
+
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &cmd);
+	axon_bo_new(_metadata, self->d.fd, 3 * AXON_PAGE, 0, &a);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &next);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &good);
+	refs[0] = axon_ref(&a, AXON_RW);
+	refs[1] = axon_ref(&next, AXON_RW);
+	refs[2] = axon_ref(&good, AXON_RW);
+	TH_LOG("buffer at 0x%llx + 0x%llx, next buffer at 0x%llx",
+	       (unsigned long long)a.addr, (unsigned long long)a.size,
+	       (unsigned long long)next.addr);
+	/* the guard page is not another buffer's */
+	EXPECT_FALSE(overlaps(a.addr + a.size, AXON_PAGE, next.addr, next.size));
+	EXPECT_FALSE(overlaps(a.addr + a.size, AXON_PAGE, good.addr, good.size));
+	EXPECT_FALSE(overlaps(a.addr + a.size, AXON_PAGE, cmd.addr, cmd.size));
+
+	/* write: the last word of the buffer is fine, the next byte faults */
+	fault_prologue(c, &good);
+	axon_cmd_fill(c, a.addr + a.size - 4, 4, 0x600d600du);
+	off = axon_cmd_fill(c, a.addr + a.size, 4, 0xbadbadu);
+	fault_epilogue(c, &good);
+	run_fault_job(_metadata, self->d.fd, 0, &cmd, c, refs, 3, &w);
+	expect_fault(_metadata, &w, a.addr + a.size, DRM_AXON_FAULT_NOT_PRESENT, true, off);
+	expect_markers(_metadata, &good);
+	EXPECT_EQ(0x600d600du, ((uint32_t *)a.map)[a.size / 4 - 1]);
+
+	/* read: a copy running one byte into the guard page */
+	memset(good.map, 0, good.size);
+	fault_prologue(c, &good);
+	off = axon_cmd_copy(c, a.addr + a.size - 63, next.addr, 64);
+	fault_epilogue(c, &good);
+	run_fault_job(_metadata, self->d.fd, self->nq - 1, &cmd, c, refs, 3, &w);
+	expect_fault(_metadata, &w, a.addr + a.size, DRM_AXON_FAULT_NOT_PRESENT, false, off);
+	expect_markers(_metadata, &good);
+	axon_assert_works(_metadata, self->d.fd);
+	free(c);
+}
+
 /* Every kind of device write to a DEVICE_READ_ONLY buffer faults PERMISSION|WRITE. */
 TEST_F(iso, fault_write_to_read_only_bo)
 {
@@ -339,41 +389,59 @@ TEST_F(iso, cmd_buffer_in_read_only_bo)
 }
 
 /*
- * File B uses file A's device address, where B has nothing mapped: the job
- * faults and A's data is unchanged. A's buffer is placed behind a large
- * buffer so that B's few small buffers cannot be at the same address.
+ * File B uses file A's device address while A's buffer is resident there and
+ * A's address space is bound to a slot (a job of A that lists the buffer is
+ * running, held at a gate on another queue): B's read and write fault
+ * NOT_PRESENT at that address, B gets none of A's data and A's data is
+ * unchanged. With one page table for all files, B would read A's data. A's
+ * buffer is placed behind a large one, so that B's few small buffers cannot
+ * be at the same address.
  */
 TEST_F(iso, cross_file_address_faults)
 {
 	struct axon_cmd *c = axon_cmd_alloc();
-	struct axon_bo pad, secret, copy, bbos[2];	/* B: cmd, out */
+	struct axon_bo pad, secret, agate, acmd, copy, bbos[2];	/* B: cmd, out */
 	struct drm_axon_bo_ref ref, refs[2];
+	struct axon_job_args aa = { .queue = self->nq > 1 ? 1 : 0, .bos = refs, .nbos = 2 };
 	struct drm_axon_job_wait w;
 	struct axon_dev b;
 	uint8_t *orig = malloc(4 * AXON_PAGE);
-	uint32_t off;
+	uint64_t ida;
+	uint32_t off, bq = 0;
 
+	ASSERT_LE(2, self->nq) TH_LOG("needs two queues: A's job holds one");
 	axon_bo_new(_metadata, self->d.fd,
 		    AXON_P(&self->d, MAX_BO_SIZE) < (64ull << 20) ?
 		    AXON_P(&self->d, MAX_BO_SIZE) : 64ull << 20, 0, &pad);
 	axon_bo_new(_metadata, self->d.fd, 4 * AXON_PAGE, 0, &secret);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &agate);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &acmd);
 	axon_fill_random(secret.map, secret.size, 777);
 	memcpy(orig, secret.map, secret.size);
+
+	/* A's job: lists the secret (resident now), says it started, holds */
+	refs[0] = axon_ref(&secret, AXON_R);
+	refs[1] = axon_ref(&agate, AXON_R);
+	axon_cmd_signal(c, 0, agate.addr + 64, 1);
+	axon_cmd_wait(c, agate.addr, 1, axon_sem_timeout_us(&self->d));
+	ASSERT_EQ(0, axon_submit_in(self->d.fd, &acmd, c, &aa, &ida));
+	ASSERT_TRUE(axon_wait_word((uint8_t *)agate.map + 64, 1, 10000))
+		TH_LOG("A's job did not start");
 
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
 	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &bbos[0]);
 	axon_bo_new(_metadata, b.fd, 4 * AXON_PAGE, 0, &bbos[1]);
-	if (overlaps(bbos[0].addr, bbos[0].size, secret.addr, secret.size) ||
-	    overlaps(bbos[1].addr, bbos[1].size, secret.addr, secret.size))
-		SKIP(return, "file B's buffers landed on file A's address 0x%llx",
-		     (unsigned long long)secret.addr);
+	ASSERT_FALSE(overlaps(bbos[0].addr, bbos[0].size, secret.addr, secret.size) ||
+		     overlaps(bbos[1].addr, bbos[1].size, secret.addr, secret.size))
+		TH_LOG("file B's buffers landed on file A's address 0x%llx",
+		       (unsigned long long)secret.addr);
 	ref = axon_ref(&bbos[1], AXON_RW);
 
 	/* read A's data */
 	fault_prologue(c, &bbos[1]);
 	off = axon_cmd_copy(c, secret.addr, bbos[1].addr + AXON_PAGE, AXON_PAGE);
 	fault_epilogue(c, &bbos[1]);
-	run_fault_job(_metadata, b.fd, 0, &bbos[0], c, &ref, 1, &w);
+	run_fault_job(_metadata, b.fd, bq, &bbos[0], c, &ref, 1, &w);
 	expect_fault(_metadata, &w, secret.addr, DRM_AXON_FAULT_NOT_PRESENT, false, off);
 	expect_markers(_metadata, &bbos[1]);
 	EXPECT_EQ(-1, axon_find_not((uint8_t *)bbos[1].map + AXON_PAGE, 0, AXON_PAGE))
@@ -384,9 +452,14 @@ TEST_F(iso, cross_file_address_faults)
 	fault_prologue(c, &bbos[1]);
 	off = axon_cmd_fill(c, secret.addr + AXON_PAGE, 2 * AXON_PAGE, 0xbadbad00u);
 	fault_epilogue(c, &bbos[1]);
-	run_fault_job(_metadata, b.fd, self->nq - 1, &bbos[0], c, &ref, 1, &w);
+	run_fault_job(_metadata, b.fd, self->nq > 2 ? 2 : bq, &bbos[0], c, &ref, 1, &w);
 	expect_fault(_metadata, &w, secret.addr + AXON_PAGE, DRM_AXON_FAULT_NOT_PRESENT, true, off);
 	expect_markers(_metadata, &bbos[1]);
+
+	/* A's job was running all along */
+	AXON_EXPECT_PENDING(self->d.fd, ida);
+	axon_gate_open(agate.map, 1);
+	AXON_ASSERT_JOB_OK(self->d.fd, ida);
 
 	/* A's data is untouched, as seen by the CPU and by A's own job */
 	EXPECT_EQ(-1, axon_memdiff(secret.map, orig, secret.size));
@@ -557,8 +630,16 @@ static void slot_files_case(struct __test_metadata *_metadata, FIXTURE_DATA(iso)
 		if (i && s->data.addr == f[0].data.addr)
 			same_addr++;
 	}
-	TH_LOG("%u files, %u with the same device addresses as the first",
-	       n, same_addr);
+	/*
+	 * Every file made the same buffers in the same order in its own
+	 * address space, so they sit at the same device addresses: then each
+	 * file finding its own data below, with more files than slots, proves
+	 * that the address spaces are separate and that the slots are
+	 * reprogrammed correctly.
+	 */
+	EXPECT_EQ(n - 1, same_addr)
+		TH_LOG("%u files, %u with the first one's addresses: no proof of isolation",
+		       n, same_addr);
 	/* every file's jobs are in flight at the same time */
 	t0 = axon_now_ns();
 	for (i = 0; i < n; i++) {

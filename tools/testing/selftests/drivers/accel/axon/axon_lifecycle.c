@@ -8,6 +8,7 @@
  * reloading the module. The last two need root and a modular driver; they
  * skip with the reason otherwise. They run last (tests run in file order).
  */
+#include <linux/sync_file.h>
 #include <sys/syscall.h>
 
 #include "axon_test.h"
@@ -340,6 +341,427 @@ TEST_F_TIMEOUT(life, unbind_rebind_with_client_open, 120)
 	ASSERT_EQ(0, axon_dev_init_fd(&self->d, axon_open_minor(minor)));
 	for (q = 0; q < self->nq; q++)
 		axon_assert_works_q(_metadata, self->d.fd, q);
+}
+
+/* The PCI function and driver of fd's device, and the sysfs bind/unbind paths. */
+struct unbinder {
+	char bdf[64], drv[64], unbind[160], bind[160];
+};
+
+/* Skips (returns false) without root; fails without a writable unbind. */
+static bool unbinder_init(struct __test_metadata *_metadata, int minor, struct unbinder *u)
+{
+	if (geteuid()) {
+		ASSERT_FALSE(axon_expect_devices(1)) TH_LOG("the harness runs as root");
+		SKIP(return false, "unbinding a PCI driver needs root");
+	}
+	ASSERT_EQ(0, axon_minor_bdf(minor, u->bdf, sizeof(u->bdf)));
+	ASSERT_EQ(0, axon_bdf_driver(u->bdf, u->drv, sizeof(u->drv)));
+	snprintf(u->unbind, sizeof(u->unbind), "/sys/bus/pci/drivers/%s/unbind", u->drv);
+	snprintf(u->bind, sizeof(u->bind), "/sys/bus/pci/drivers/%s/bind", u->drv);
+	ASSERT_EQ(0, access(u->unbind, W_OK)) TH_LOG("%s: %s", u->unbind, strerror(errno));
+	return true;
+}
+
+/* Bind the function again; a fresh axon_dev on it. */
+static void rebind(struct __test_metadata *_metadata, const struct unbinder *u, struct axon_dev *d)
+{
+	int minor, ret = axon_write_file(u->bind, u->bdf);
+
+	ASSERT_EQ(0, ret) TH_LOG("bind %s to %s: %s", u->bdf, u->drv, strerror(-ret));
+	minor = wait_for_node(u->bdf, 10000);
+	ASSERT_LE(0, minor) TH_LOG("no accel node for %s after bind", u->bdf);
+	ASSERT_EQ(0, axon_dev_init_fd(d, axon_open_minor(minor)));
+}
+
+/* A job with its own out-syncobj, exported as a sync_file (*sfd). */
+static uint64_t submit_fenced(struct __test_metadata *_metadata, int fd, uint32_t q,
+			      struct axon_cmd *c, const struct drm_axon_bo_ref *refs, uint32_t n,
+			      int *sfd)
+{
+	uint32_t s = axon_syncobj(_metadata, fd, false);
+	struct axon_job_args a = { .queue = q, .bos = refs, .nbos = n, .out_sync = s };
+	struct axon_bo cmd;
+	uint64_t id = 0;
+
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, fd, c, &a, &cmd, &id));
+	munmap(cmd.map, cmd.size);
+	ASSERT_EQ(0, axon_syncobj_export_sync_file(fd, s, sfd));
+	return id;
+}
+
+/*
+ * The error a sync_file's fence signalled with (0: no error); waits up to
+ * 10 s. 1000 if it did not signal, 1001 if it cannot be read.
+ */
+static int sync_file_error(int sfd)
+{
+	struct sync_file_info info;
+	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 10000) != 1)
+		return 1000;
+	memset(&info, 0, sizeof(info));
+	if (ioctl(sfd, SYNC_IOC_FILE_INFO, &info))
+		return 1001;
+	return info.status == 1 ? 0 : info.status;
+}
+
+/*
+ * Unbinding the device with a hung job, a job held at a gate, and jobs
+ * queued behind both (on the ring and still in the scheduler): the unbind
+ * completes long before the job timeout, every job's fence fails with
+ * -ENODEV, every driver ioctl returns -ENODEV, and the CPU mappings of
+ * buffers stay usable (uapi.rst, "Removal").
+ */
+TEST_F_TIMEOUT(life, unbind_hung_running_queued_jobs_enodev, 120)
+{
+	const uint32_t behind = 6;
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo gate, out, out0, keep;
+	struct drm_axon_bo_ref refs[2], ref0;
+	struct drm_axon_bo_info info;
+	struct drm_axon_submit s;
+	struct drm_axon_job_wait w;
+	struct unbinder u;
+	struct axon_dbg g;
+	char why[256];
+	int sf[16], nsf = 0, i, ret;
+	uint64_t t0, ms, v;
+	uint32_t h, q;
+
+	if (!unbinder_init(_metadata, self->d.minor, &u))
+		return;
+	ASSERT_LE(2, self->nq);
+	ret = axon_dbg_map(self->d.minor, &g, why, sizeof(why));
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
+	axon_bo_new(_metadata, self->d.fd, 16 * AXON_PAGE, 0, &out);
+	axon_bo_new(_metadata, self->d.fd, 16 * AXON_PAGE, 0, &out0);
+	axon_bo_new(_metadata, self->d.fd, 4 * AXON_PAGE, 0, &keep);
+	ref0 = axon_ref(&out0, AXON_W);	/* queue 0's jobs share nothing with queue 1's */
+	memset(keep.map, 0x6b, keep.size);
+	refs[0] = axon_ref(&out, AXON_RW);
+	refs[1] = axon_ref(&gate, AXON_R);
+
+	t0 = axon_now_ns();
+	/* queue 1: a job held at the gate (it says it started), one behind it */
+	axon_cmd_signal(c, 0, gate.addr + 64, 1);
+	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
+	submit_fenced(_metadata, self->d.fd, 1, c, refs, 2, &sf[nsf++]);
+	axon_cmd_init(c);
+	axon_cmd_fill(c, out.addr, AXON_PAGE, 1);
+	submit_fenced(_metadata, self->d.fd, 1, c, refs, 2, &sf[nsf++]);
+	/* queue 0: a hung job and jobs behind it */
+	axon_dbg_wr(&g, AXON_DBG_HANG, 1u << 0);
+	axon_cmd_init(c);
+	axon_cmd_fill(c, out0.addr, AXON_PAGE, 2);
+	submit_fenced(_metadata, self->d.fd, 0, c, &ref0, 1, &sf[nsf++]);
+	for (i = 0; i < (int)behind; i++) {
+		axon_cmd_init(c);
+		axon_cmd_fill(c, out0.addr + (1 + i) * AXON_PAGE, AXON_PAGE, 3 + i);
+		submit_fenced(_metadata, self->d.fd, 0, c, &ref0, 1, &sf[nsf++]);
+	}
+	TH_LOG("submitted after %llu ms",
+	       (unsigned long long)((axon_now_ns() - t0) / NSEC_PER_MSEC_ULL));
+	ASSERT_TRUE(axon_wait_word((uint8_t *)gate.map + 64, 1, 10000));
+	for (i = 0; i < 1000 && (axon_dbg_rd(&g, AXON_DBG_HANG) & 1); i++)
+		axon_sleep_ms(5);
+	ASSERT_EQ(0, axon_dbg_rd(&g, AXON_DBG_HANG) & 1) TH_LOG("the hung job did not start");
+	axon_dbg_unmap(&g);
+	TH_LOG("started after %llu ms",
+	       (unsigned long long)((axon_now_ns() - t0) / NSEC_PER_MSEC_ULL));
+
+	t0 = axon_now_ns();
+	ret = axon_write_file(u.unbind, u.bdf);
+	ms = (axon_now_ns() - t0) / NSEC_PER_MSEC_ULL;
+	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", u.bdf, strerror(-ret));
+	TH_LOG("unbind took %llu ms", (unsigned long long)ms);
+	EXPECT_GT(AXON_P(&self->d, JOB_TIMEOUT_MS), ms)
+		TH_LOG("the unbind waited for the hung job's timeout");
+
+	for (i = 0; i < nsf; i++) {
+		EXPECT_EQ(-ENODEV, sync_file_error(sf[i])) TH_LOG("job %d", i);
+		close(sf[i]);
+	}
+	/* every driver ioctl */
+	EXPECT_EQ(-ENODEV, axon_get_param_raw(self->d.fd, DRM_AXON_PARAM_NUM_QUEUES, &v));
+	EXPECT_EQ(-ENODEV, axon_bo_create_raw(self->d.fd, AXON_PAGE, 0, &h, NULL));
+	EXPECT_EQ(-ENODEV, axon_bo_info_raw(self->d.fd, out.handle, &info));
+	axon_submit_init(&s, 0, gate.handle, 0, 8, NULL, 0);
+	EXPECT_EQ(-ENODEV, axon_submit_raw(self->d.fd, &s));
+	EXPECT_EQ(-ENODEV, axon_job_wait_raw(self->d.fd, 1, 0, &w));
+	/* CPU mappings made before the removal still work */
+	EXPECT_EQ(-1, axon_find_not(keep.map, 0x6b, keep.size));
+	memset(keep.map, 0x6c, keep.size);
+	EXPECT_EQ(-1, axon_find_not(keep.map, 0x6c, keep.size));
+	munmap(keep.map, keep.size);
+	munmap(out.map, out.size);
+	munmap(out0.map, out0.size);
+	munmap(gate.map, gate.size);
+	axon_dev_close(&self->d);
+
+	rebind(_metadata, &u, &self->d);
+	for (q = 0; q < self->nq; q++)
+		axon_assert_works_q(_metadata, self->d.fd, q);
+	free(c);
+}
+
+/* One thread per driver ioctl, looping until the device is gone. */
+struct race_thread {
+	int fd, kind;
+	uint32_t handle;
+	uint64_t calls, ok;
+	int last, bad;
+	int *stop;		/* read with __atomic_load_n() */
+};
+
+static void *race_fn(void *arg)
+{
+	struct race_thread *t = arg;
+
+	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED)) {
+		struct drm_axon_bo_info info;
+		struct drm_axon_submit s;
+		struct drm_axon_job_wait w;
+		uint64_t v;
+		uint32_t h;
+		int ret;
+
+		switch (t->kind) {
+		case 0:
+			ret = axon_get_param_raw(t->fd, DRM_AXON_PARAM_NUM_QUEUES, &v);
+			break;
+		case 1:
+			ret = axon_bo_create_raw(t->fd, AXON_PAGE, 0, &h, NULL);
+			if (!ret)
+				axon_gem_close(t->fd, h);
+			break;
+		case 2:
+			ret = axon_bo_info_raw(t->fd, t->handle, &info);
+			break;
+		case 3:
+			axon_submit_init(&s, 0, t->handle, 0, 8, NULL, 0);
+			ret = axon_submit_raw(t->fd, &s);
+			break;
+		default:
+			ret = axon_job_wait_raw(t->fd, 1, 0, &w);
+			break;
+		}
+		t->calls++;
+		t->last = ret;
+		if (!ret)
+			t->ok++;
+		else if (ret != -ENODEV &&
+			 !(t->kind == 4 && (ret == -ETIMEDOUT || ret == -ENOENT)))
+			t->bad = ret;	/* JOB_WAIT(1, 0) may find job 1 running or gone */
+		if (ret == -ENODEV)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Every driver ioctl racing the unbind: each call either works or returns
+ * -ENODEV (the DRM core's check or the driver's own drm_dev_enter()), and
+ * once the device is gone every one returns -ENODEV.
+ */
+TEST_F_TIMEOUT(life, unbind_races_every_ioctl, 120)
+{
+	static const char *const names[] = { "GET_PARAM", "BO_CREATE", "BO_INFO", "SUBMIT",
+					     "JOB_WAIT" };
+	struct race_thread t[5];
+	pthread_t th[5];
+	int stop = 0;
+	struct axon_bo cmd;
+	struct unbinder u;
+	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) };
+	int i, ret;
+	uint32_t q;
+	bool busy;
+
+	if (!unbinder_init(_metadata, self->d.minor, &u))
+		return;
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &cmd);
+	memcpy(cmd.map, words, sizeof(words));
+	for (i = 0; i < 5; i++) {
+		t[i] = (struct race_thread){ .fd = self->d.fd, .kind = i, .handle = cmd.handle,
+					     .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, race_fn, &t[i]));
+	}
+	/* every thread is in its loop */
+	do {
+		busy = true;
+		for (i = 0; i < 5; i++)
+			busy &= t[i].calls >= 20;
+		if (!busy)
+			axon_sleep_ms(1);
+	} while (!busy);
+	ret = axon_write_file(u.unbind, u.bdf);
+	EXPECT_EQ(0, ret) TH_LOG("unbind: %s", strerror(-ret));
+	for (i = 0; i < 5; i++) {
+		pthread_join(th[i], NULL);
+		TH_LOG("%s: %llu calls, %llu worked", names[i], (unsigned long long)t[i].calls,
+		       (unsigned long long)t[i].ok);
+		EXPECT_EQ(0, t[i].bad) TH_LOG("%s returned %s", names[i], strerror(-t[i].bad));
+		EXPECT_EQ(-ENODEV, t[i].last) TH_LOG("%s", names[i]);
+	}
+	munmap(cmd.map, cmd.size);
+	axon_dev_close(&self->d);
+	rebind(_metadata, &u, &self->d);
+	for (q = 0; q < self->nq; q++)
+		axon_assert_works_q(_metadata, self->d.fd, q);
+}
+
+/*
+ * Make the device's next whole-device reset fail, as a device that fell off
+ * the bus would: watch the kernel log for the driver's "fatal device error
+ * ..., resetting the device" (printed between its decision to reset and the
+ * reset) and turn the function's memory decoding off at once, so that the
+ * reset is lost and the device reads as not READY. Memory decoding is turned
+ * on again after @hold_ms. Returns whether the message was seen.
+ */
+static bool lose_next_reset(const char *bdf, unsigned int hold_ms, int kmsg)
+{
+	char path[160], rec[1024];
+	uint16_t cmd, off;
+	uint64_t end = axon_now_ns() + 5 * NSEC_PER_SEC_ULL;
+	bool seen = false;
+	int cfg;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	cfg = open(path, O_RDWR | O_CLOEXEC);
+	if (cfg < 0 || pread(cfg, &cmd, 2, 4) != 2) {
+		if (cfg >= 0)
+			close(cfg);
+		return false;
+	}
+	off = cmd & ~0x2;	/* PCI_COMMAND_MEMORY */
+	while (!seen && axon_now_ns() < end) {
+		struct pollfd pfd = { .fd = kmsg, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0) {
+			rec[n] = '\0';
+			if (strstr(rec, "fatal device error") &&
+			    strstr(rec, "resetting the device")) {
+				if (pwrite(cfg, &off, 2, 4) == 2)
+					seen = true;
+				break;
+			}
+		}
+	}
+	if (seen) {
+		axon_sleep_ms(hold_ms);
+		if (pwrite(cfg, &cmd, 2, 4) != 2)
+			seen = false;
+	}
+	close(cfg);
+	return seen;
+}
+
+/*
+ * A device that does not come back from a reset: the whole-device reset
+ * after a fatal error is lost (the function stops decoding memory for a
+ * moment), so the driver finds it not READY and gives up on it. From then
+ * on every job fails with -EIO without reaching the hardware (the running
+ * one, new ones of every file, on every queue), even though the device
+ * itself answers again, until the driver is bound again (uapi.rst,
+ * "Device errors").
+ */
+TEST_F_TIMEOUT(life, reset_fails_every_job_eio_until_rebind, 300)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct drm_axon_job_wait w;
+	struct axon_dbg g;
+	struct unbinder u;
+	struct axon_dev n;
+	char why[256];
+	int attempt, ret, dead = 0, kmsg;
+	uint64_t id;
+	uint32_t q;
+
+	if (!unbinder_init(_metadata, self->d.minor, &u))
+		return;
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
+	axon_kmsg_expect("fatal device error|device reset failed, giving up on the device");
+	for (attempt = 0; attempt < 20 && !dead; attempt++) {
+		struct axon_job_args a = { .queue = 0 };
+		struct axon_bo gate, cmd;
+		struct drm_axon_bo_ref ref;
+		uint64_t gid;
+		bool lost;
+
+		ret = axon_dbg_map(self->d.minor, &g, why, sizeof(why));
+		ASSERT_EQ(0, ret) TH_LOG("%s", why);
+		/* a job on the hardware when it happens */
+		axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
+		ref = axon_ref(&gate, AXON_R);
+		a.bos = &ref;
+		a.nbos = 1;
+		axon_cmd_init(c);
+		axon_cmd_signal(c, 0, gate.addr + 64, 1);
+		axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
+		ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmd, &gid));
+		ASSERT_TRUE(axon_wait_word((uint8_t *)gate.map + 64, 1, 10000));
+		lseek(kmsg, 0, SEEK_END);
+		axon_dbg_wr(&g, AXON_DBG_FATAL, 1);
+		lost = lose_next_reset(u.bdf, 100, kmsg);
+		ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, gid, AXON_WAIT_NS, &w));
+		EXPECT_EQ(-EIO, w.error) TH_LOG("the running job");
+		axon_bo_free(&cmd);
+		axon_bo_free(&gate);
+
+		/* given up: a new job fails at once, though the device is fine now */
+		axon_cmd_init(c);
+		axon_cmd_nop(c);
+		a.nbos = 0;
+		ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmd, &id));
+		ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, id, AXON_WAIT_NS, &w));
+		axon_bo_free(&cmd);
+		dead = lost && w.error == -EIO;
+		axon_dbg_unmap(&g);
+		if (!dead) {
+			/* the race was lost: start over from a freshly bound device */
+			TH_LOG("attempt %d: the reset went through (job error %d)", attempt,
+			       w.error);
+			axon_dev_close(&self->d);
+			ASSERT_EQ(0, axon_write_file(u.unbind, u.bdf));
+			rebind(_metadata, &u, &self->d);
+		}
+	}
+	ASSERT_TRUE(dead) TH_LOG("no reset was lost in %d attempts", attempt);
+	TH_LOG("the driver gave up on the device after %d attempts", attempt);
+	ret = axon_dbg_map(self->d.minor, &g, why, sizeof(why));
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	EXPECT_EQ(1, axon_dbg_rd(&g, AXON_REG_DEV_STATUS) & 1) TH_LOG("the device answers");
+	axon_dbg_unmap(&g);
+	/* -EIO everywhere, for every file */
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &n));
+	for (q = 0; q < self->nq; q++) {
+		struct axon_job_args a = { .queue = q };
+		struct axon_bo cmd;
+
+		axon_cmd_init(c);
+		axon_cmd_nop(c);
+		ASSERT_EQ(0, axon_submit_cmd(_metadata, n.fd, c, &a, &cmd, &id));
+		ASSERT_EQ(0, axon_job_wait_rel(n.fd, id, AXON_WAIT_NS, &w));
+		EXPECT_EQ(-EIO, w.error) TH_LOG("queue %u", q);
+		EXPECT_EQ(0, w.hw_error) TH_LOG("the job reached the hardware");
+		axon_bo_free(&cmd);
+	}
+	axon_dev_close(&n);
+	axon_dev_close(&self->d);
+	ASSERT_EQ(0, axon_write_file(u.unbind, u.bdf));
+	rebind(_metadata, &u, &self->d);
+	for (q = 0; q < self->nq; q++)
+		axon_assert_works_q(_metadata, self->d.fd, q);
+	axon_kmsg_expect_end("fatal device error|device reset failed, giving up on the device");
+	close(kmsg);
+	free(c);
 }
 
 /* "name=value" for every readable parameter of the loaded module */

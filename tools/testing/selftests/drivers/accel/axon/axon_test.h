@@ -436,17 +436,84 @@ static inline void axon_dev_close(struct axon_dev *d)
 }
 
 /*
+ * What the harness (make check: tools/testing/run-checks) says must be there:
+ * AXON_EXPECT_DEVICES, AXON_EXPECT_QUEUES, AXON_EXPECT_AS_SLOTS,
+ * AXON_EXPECT_FEATURES and AXON_EXPECT_JOB_TIMEOUT_MS. Run by hand without
+ * them, a missing device or feature is a skip; under the harness it is a
+ * failure.
+ */
+static inline bool axon_expect_env(const char *name, long *v)
+{
+	return axon_env_int(name, v);
+}
+
+/* The harness expects at least @n Axon devices. */
+static inline bool axon_expect_devices(long n)
+{
+	long v;
+
+	return axon_expect_env("AXON_EXPECT_DEVICES", &v) && v >= n;
+}
+
+/* The harness expects every device to have all of @features. */
+static inline bool axon_expect_features(uint64_t features)
+{
+	long v;
+
+	return axon_expect_env("AXON_EXPECT_FEATURES", &v) &&
+	       ((uint64_t)v & features) == features;
+}
+
+/*
  * Standard fixture setup: open the first Axon device. Without one, marks the
  * test skipped (with a reason) and returns false: the caller then returns.
+ * Under the harness, which expects devices, a missing device fails the test.
  */
 static inline bool axon_setup_dev(struct __test_metadata *_metadata, struct axon_dev *d)
 {
 	int ret = axon_dev_open(d, 0);
 
-	if (ret == -ENODEV)
+	if (ret == -ENODEV) {
+		ASSERT_FALSE(axon_expect_devices(1))
+			TH_LOG("no Axon device: the driver did not load or probe (%s)",
+			       "the harness expects devices");
 		SKIP(return false, "no Axon device (/dev/accel/accel* with driver \"axon\")");
+	}
 	ASSERT_EQ(0, ret) TH_LOG("GET_PARAM failed on a fresh file: %s", strerror(-ret));
 	return true;
+}
+
+/*
+ * Kernel log lines a test provokes on purpose. The guest runner
+ * (tools/testing/axon-vm) fails a run on every error line of the axon driver
+ * (dev_err(), drm_err()) unless the test declared it first: from
+ * axon_kmsg_expect(regex) until axon_kmsg_expect_end(regex) (or the end of
+ * the program), error lines whose message matches the (Python) regex are
+ * expected. The declarations go to /dev/kmsg, so that they are ordered with
+ * the kernel's own messages; without root they are not written (and no
+ * harness reads the log).
+ */
+static inline void axon_kmsg_write(const char *what, const char *regex)
+{
+	char buf[512];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	snprintf(buf, sizeof(buf), "%s: %s\n", what, regex);
+	if (write(fd, buf, strlen(buf)) < 0)
+		fprintf(stderr, "# /dev/kmsg: %s\n", strerror(errno));
+	close(fd);
+}
+
+static inline void axon_kmsg_expect(const char *regex)
+{
+	axon_kmsg_write("axon-expect", regex);
+}
+
+static inline void axon_kmsg_expect_end(const char *regex)
+{
+	axon_kmsg_write("axon-expect-end", regex);
 }
 
 /* The largest timeout_us of a WAIT command (hardware.rst) */
@@ -939,6 +1006,54 @@ static inline void axon_assert_works_q(struct __test_metadata *_metadata, int fd
 static inline void axon_assert_works(struct __test_metadata *_metadata, int fd)
 {
 	axon_assert_works_q(_metadata, fd, 0);
+}
+
+/*
+ * "Job X has not run yet" as an event instead of a timeout: run a NOP on
+ * queue @q of @d's device from a new file and wait for it. The DRM
+ * scheduler (FIFO policy, the default) hands the runnable jobs of a queue to
+ * the hardware oldest first and the device runs a ring in order, so every
+ * job of queue @q that could run when the NOP was submitted has completed
+ * when the NOP has: a job of @q submitted earlier that is still pending
+ * afterwards is waiting for a dependency. Then check it with
+ * AXON_EXPECT_PENDING().
+ */
+static inline void axon_probe_queue(struct __test_metadata *_metadata, const struct axon_dev *d,
+				    uint32_t q)
+{
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_dev p;
+
+	ASSERT_EQ(0, axon_dev_reopen(d, &p));
+	axon_cmd_nop(c);
+	axon_run(_metadata, p.fd, q, c, NULL, 0);
+	axon_dev_close(&p);
+	free(c);
+}
+
+/* The job has not finished (JOB_WAIT with a zero timeout). */
+#define AXON_EXPECT_PENDING(fd, id) do { \
+	unsigned long long __id = (id); \
+	struct drm_axon_job_wait __w; \
+	int __r = axon_job_wait_raw((fd), __id, 0, &__w); \
+	EXPECT_EQ(-ETIMEDOUT, __r) TH_LOG("job %llu finished (error %d) while it should wait", \
+					  __id, __r ? 0 : __w.error); \
+} while (0)
+
+/*
+ * Wait until the 64-bit word at @p is at least @v (a job's SIGNAL that it
+ * started, for example). Returns false after @ms milliseconds.
+ */
+static inline bool axon_wait_word(const void *p, uint64_t v, unsigned int ms)
+{
+	uint64_t end = axon_now_ns() + (uint64_t)ms * NSEC_PER_MSEC_ULL;
+
+	while (__atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE) < v) {
+		if (axon_now_ns() > end)
+			return false;
+		usleep(200);
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------------ */

@@ -58,15 +58,49 @@ static uint8_t *page_before_hole(void)
 /* Discovery and parameters                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The device is what the harness started (AXON_EXPECT_*, see axon_test.h):
+ * queues, slots, features (the debug block included) and the job timeout it
+ * passed to the module.
+ */
+static void check_expected_params(struct __test_metadata *_metadata, const struct axon_dev *d)
+{
+	static const struct {
+		const char *env;
+		uint32_t param;
+	} want[] = {
+		{ "AXON_EXPECT_QUEUES", DRM_AXON_PARAM_NUM_QUEUES },
+		{ "AXON_EXPECT_AS_SLOTS", DRM_AXON_PARAM_NUM_AS_SLOTS },
+		{ "AXON_EXPECT_FEATURES", DRM_AXON_PARAM_FEATURES },
+		{ "AXON_EXPECT_JOB_TIMEOUT_MS", DRM_AXON_PARAM_JOB_TIMEOUT_MS },
+	};
+	unsigned int i;
+	long v;
+
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		if (axon_expect_env(want[i].env, &v)) {
+			EXPECT_EQ((uint64_t)v, d->p[want[i].param])
+				TH_LOG("accel%d: %s=0x%lx, the device reports 0x%llx", d->minor,
+				       want[i].env, v, (unsigned long long)d->p[want[i].param]);
+		} else {
+			TH_LOG("%s not set: param %u is 0x%llx", want[i].env, want[i].param,
+			       (unsigned long long)d->p[want[i].param]);
+		}
+	}
+}
+
 TEST(discovery_every_axon_node)
 {
 	DIR *dir = opendir("/dev/accel");
 	struct dirent *de;
 	int axons = 0, others = 0;
-	long expect;
+	struct axon_dev dev;
+	long expect = 0;
 
-	if (!dir)
+	if (!dir) {
+		ASSERT_FALSE(axon_expect_devices(1)) TH_LOG("no /dev/accel under the harness");
 		SKIP(return, "no /dev/accel (CONFIG_DRM_ACCEL or devtmpfs missing)");
+	}
 	while ((de = readdir(dir))) {
 		char path[300], sys[300], buf[64];
 		uint64_t v, devid;
@@ -84,6 +118,8 @@ TEST(discovery_every_axon_node)
 		}
 		axons++;
 		ASSERT_EQ(minor, axon_fd_minor(fd));
+		ASSERT_EQ(0, axon_dev_init_fd(&dev, fd));
+		check_expected_params(_metadata, &dev);
 		ASSERT_EQ(0, axon_get_param_raw(fd, DRM_AXON_PARAM_UAPI_VERSION, &v));
 		EXPECT_EQ(DRM_AXON_UAPI_VERSION, v) TH_LOG("%s", path);
 		ASSERT_EQ(0, axon_get_param_raw(fd, DRM_AXON_PARAM_DEVICE_ID, &devid));
@@ -107,9 +143,34 @@ TEST(discovery_every_axon_node)
 	closedir(dir);
 	TH_LOG("%d Axon and %d other accel nodes", axons, others);
 	if (axon_env_int("AXON_EXPECT_DEVICES", &expect))
-		ASSERT_EQ(expect, axons);
+		ASSERT_EQ(expect, axons) TH_LOG("the harness expects %ld Axon devices", expect);
 	if (!axons)
 		SKIP(return, "no Axon device (/dev/accel/accel* with driver \"axon\")");
+}
+
+/*
+ * Every Axon device answers its parameters the same way to a new file and
+ * runs a job correctly on every queue. The fault-injection pass runs this
+ * after each program it ran under injection: nothing was left wedged.
+ */
+TEST(health_every_device_every_queue)
+{
+	int i, n = axon_count_devices();
+	long expect;
+
+	if (axon_env_int("AXON_EXPECT_DEVICES", &expect))
+		ASSERT_EQ(expect, n);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++) {
+		struct axon_dev d;
+		uint32_t q;
+
+		ASSERT_EQ(0, axon_dev_open(&d, i)) TH_LOG("device %d", i);
+		check_expected_params(_metadata, &d);
+		for (q = 0; q < AXON_P(&d, NUM_QUEUES); q++)
+			axon_assert_works_q(_metadata, d.fd, q);
+		axon_dev_close(&d);
+	}
 }
 
 FIXTURE(uapi) {
@@ -132,7 +193,6 @@ TEST_F(uapi, params_match_device)
 	struct axon_dev *d = &self->d;
 	char path[128], buf[64];
 	uint64_t f = AXON_P(d, FEATURES);
-	long expect;
 
 	EXPECT_EQ(DRM_AXON_UAPI_VERSION, AXON_P(d, UAPI_VERSION));
 	EXPECT_EQ(0x10f0, AXON_P(d, DEVICE_ID));
@@ -145,34 +205,27 @@ TEST_F(uapi, params_match_device)
 
 	EXPECT_LE(1, AXON_P(d, NUM_QUEUES));
 	EXPECT_GE(16, AXON_P(d, NUM_QUEUES));
-	if (axon_env_int("AXON_EXPECT_QUEUES", &expect)) {
-		EXPECT_EQ((uint64_t)expect, AXON_P(d, NUM_QUEUES));
-	} else {
-		TH_LOG("AXON_EXPECT_QUEUES not set; queues = %llu",
-		       (unsigned long long)AXON_P(d, NUM_QUEUES));
-	}
 	EXPECT_LE(1, AXON_P(d, NUM_AS_SLOTS));
 	EXPECT_GE(64, AXON_P(d, NUM_AS_SLOTS));
-	if (axon_env_int("AXON_EXPECT_AS_SLOTS", &expect)) {
-		EXPECT_EQ((uint64_t)expect, AXON_P(d, NUM_AS_SLOTS));
-	} else {
-		TH_LOG("AXON_EXPECT_AS_SLOTS not set; slots = %llu",
-		       (unsigned long long)AXON_P(d, NUM_AS_SLOTS));
-	}
+	/* uapi.rst: the smaller of the device's queue and slot counts */
+	EXPECT_GE(AXON_P(d, NUM_AS_SLOTS), AXON_P(d, NUM_QUEUES));
+	check_expected_params(_metadata, d);
 
+	/* The constants documented in uapi.rst ("Limits reported by this driver"). */
 	EXPECT_EQ(48, AXON_P(d, VA_BITS));
-	EXPECT_LT(AXON_P(d, VA_START), AXON_P(d, VA_END));
-	EXPECT_GE(1ull << AXON_P(d, VA_BITS), AXON_P(d, VA_END));
-	EXPECT_EQ(0, AXON_P(d, VA_START) % AXON_PAGE);
-	EXPECT_EQ(0, AXON_P(d, VA_END) % AXON_PAGE);
-	EXPECT_LE(AXON_PAGE, AXON_P(d, MAX_BO_SIZE));
-	EXPECT_GE(AXON_P(d, VA_END) - AXON_P(d, VA_START), AXON_P(d, MAX_BO_SIZE));
-
-	EXPECT_LE(8, AXON_P(d, MAX_CMD_SIZE));
-	EXPECT_GE(1u << 20, AXON_P(d, MAX_CMD_SIZE));
-	EXPECT_EQ(0, AXON_P(d, MAX_CMD_SIZE) % 8);
-	EXPECT_LE(1, AXON_P(d, MAX_GEMM_DIM));
-	EXPECT_GE(16384, AXON_P(d, MAX_GEMM_DIM));
+	EXPECT_EQ(1ull << 20, AXON_P(d, VA_START));
+	EXPECT_EQ(1ull << 48, AXON_P(d, VA_END));
+	EXPECT_EQ(1ull << 30, AXON_P(d, MAX_BO_SIZE));
+	EXPECT_EQ(1024, AXON_P(d, MAX_SUBMIT_BOS));
+	EXPECT_EQ(64, AXON_P(d, MAX_SUBMIT_SYNCS));
+	EXPECT_EQ(1024, AXON_P(d, JOB_HISTORY));
+	EXPECT_EQ(3, AXON_P(d, BAN_THRESHOLD));
+	EXPECT_EQ(NSEC_PER_SEC_ULL, AXON_P(d, TIMESTAMP_HZ));
+	/* hardware.rst: the v1 device's registers */
+	EXPECT_EQ(1u << 20, AXON_P(d, MAX_CMD_SIZE));
+	EXPECT_EQ(16384, AXON_P(d, MAX_GEMM_DIM));
+	EXPECT_LE(1, AXON_P(d, JOB_TIMEOUT_MS));
+	EXPECT_GE(3600000, AXON_P(d, JOB_TIMEOUT_MS));
 
 	/*
 	 * v1 devices set CAPS bits 0-3 and 5, bit 4 with the debug block;
@@ -193,16 +246,6 @@ TEST_F(uapi, params_match_device)
 	EXPECT_TRUE(f & DRM_AXON_FEATURE_ELTWISE);
 	EXPECT_TRUE(f & DRM_AXON_FEATURE_TIMESTAMP);
 	EXPECT_TRUE(f & DRM_AXON_FEATURE_SIGNAL_WAIT);
-	if (axon_env_int("AXON_EXPECT_DEBUG", &expect))
-		EXPECT_EQ(!!expect, !!(f & DRM_AXON_FEATURE_DEBUG));
-
-	EXPECT_LT(0, AXON_P(d, JOB_TIMEOUT_MS));
-	EXPECT_LT(0, AXON_P(d, MAX_SUBMIT_BOS));
-	EXPECT_LT(0, AXON_P(d, MAX_SUBMIT_SYNCS));
-	EXPECT_LT(0, AXON_P(d, JOB_HISTORY));
-	/* The device timestamp counts at 1 GHz. */
-	EXPECT_EQ(NSEC_PER_SEC_ULL, AXON_P(d, TIMESTAMP_HZ));
-	EXPECT_LT(0, AXON_P(d, BAN_THRESHOLD));
 }
 
 TEST_F(uapi, params_same_in_every_file)
@@ -1585,6 +1628,852 @@ TEST_F(sub, job_wait_readonly_arg_efault)
 	munmap(ro, AXON_PAGE);
 	s = self->good;
 	sub_run_check(_metadata, self, &s);
+}
+
+/* ------------------------------------------------------------------ */
+/* mmap corner cases, fork                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * mmap() of a range past the end of a buffer, at an offset that names no
+ * buffer, of another file's buffer and after GEM_CLOSE all fail; a mapping
+ * made before GEM_CLOSE keeps working (it holds the buffer).
+ */
+TEST_F(uapi, bo_mmap_bad_ranges_and_after_close)
+{
+	struct axon_bo bo;
+	struct axon_dev b;
+	uint64_t off;
+	void *p;
+
+	axon_bo_new(_metadata, self->d.fd, 2 * AXON_PAGE, 0, &bo);
+	off = bo.mmap_offset;
+	/* past the end: one page more than the buffer */
+	p = mmap(NULL, 3 * AXON_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->d.fd, (off_t)off);
+	EXPECT_EQ(MAP_FAILED, p) TH_LOG("a mapping larger than the buffer was allowed");
+	if (p != MAP_FAILED)
+		munmap(p, 3 * AXON_PAGE);
+	/* starting inside the buffer and running past its end */
+	p = mmap(NULL, 2 * AXON_PAGE, PROT_READ, MAP_SHARED, self->d.fd, (off_t)(off + AXON_PAGE));
+	EXPECT_EQ(MAP_FAILED, p);
+	if (p != MAP_FAILED)
+		munmap(p, 2 * AXON_PAGE);
+	/* an offset that is no buffer's */
+	p = mmap(NULL, AXON_PAGE, PROT_READ, MAP_SHARED, self->d.fd, (off_t)(off + (1ull << 32)));
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	if (p != MAP_FAILED)
+		munmap(p, AXON_PAGE);
+	/* another file's offset: the buffer is not this file's */
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	p = mmap(NULL, AXON_PAGE, PROT_READ, MAP_SHARED, b.fd, (off_t)off);
+	EXPECT_EQ(MAP_FAILED, p) TH_LOG("another file mapped this file's buffer");
+	EXPECT_EQ(EACCES, errno);
+	if (p != MAP_FAILED)
+		munmap(p, AXON_PAGE);
+	axon_dev_close(&b);
+
+	/* the existing mapping outlives the handle; a new mmap does not */
+	memset(bo.map, 0x3c, bo.size);
+	ASSERT_EQ(0, axon_gem_close(self->d.fd, bo.handle));
+	bo.handle = 0;
+	EXPECT_EQ(-1, axon_find_not(bo.map, 0x3c, bo.size));
+	memset(bo.map, 0x3d, bo.size);
+	EXPECT_EQ(-1, axon_find_not(bo.map, 0x3d, bo.size));
+	munmap(bo.map, bo.size);
+	bo.map = NULL;
+	p = mmap(NULL, AXON_PAGE, PROT_READ, MAP_SHARED, self->d.fd, (off_t)off);
+	EXPECT_EQ(MAP_FAILED, p) TH_LOG("mmap of a closed buffer's offset worked");
+	if (p != MAP_FAILED)
+		munmap(p, AXON_PAGE);
+	axon_assert_works(_metadata, self->d.fd);
+}
+
+/*
+ * A forked child shares the parent's open file: it submits through the
+ * inherited fd, with the parent's buffers at the parent's addresses, and
+ * the parent sees the result and waits for the child's job by its id.
+ */
+TEST_F(uapi, fork_child_uses_inherited_fd)
+{
+	struct axon_bo src, dst;
+	uint64_t child_id = 0;
+	int pipefd[2], status;
+	pid_t pid;
+	long bad;
+
+	axon_bo_new(_metadata, self->d.fd, 16 * AXON_PAGE, 0, &src);
+	axon_bo_new(_metadata, self->d.fd, 16 * AXON_PAGE, 0, &dst);
+	axon_fill_random(src.map, src.size, 2718);
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct axon_cmd *c = axon_cmd_alloc();
+		struct drm_axon_bo_ref refs[2] = { axon_ref(&src, AXON_R), axon_ref(&dst, AXON_W) };
+		struct axon_job_args a = { .queue = 0, .bos = refs, .nbos = 2 };
+		struct axon_bo cmd;
+		uint64_t id = 0;
+
+		axon_cmd_copy(c, src.addr, dst.addr, src.size);
+		if (axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmd, &id))
+			_exit(2);
+		if (write(pipefd[1], &id, sizeof(id)) != sizeof(id))
+			_exit(3);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(sizeof(child_id), read(pipefd[0], &child_id, sizeof(child_id)));
+	close(pipefd[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("child status 0x%x", status);
+	/* the child's job is a job of the (shared) file */
+	AXON_ASSERT_JOB_OK(self->d.fd, child_id);
+	bad = axon_memdiff(src.map, dst.map, src.size);
+	EXPECT_EQ(-1, bad) TH_LOG("byte %ld", bad);
+	axon_bo_free(&src);
+	axon_bo_free(&dst);
+}
+
+/*
+ * BO_CREATE -ENOSPC. A buffer needs an address in the file's device address
+ * space (VA_START .. VA_END, 256 TiB) and an mmap() offset in the device's
+ * offset space, which the DRM core sizes to 1 TiB for all files of the
+ * device: with the largest buffers (only addresses are allocated for them)
+ * the offset space fills first. BO_CREATE then fails with -ENOSPC and leaves
+ * nothing behind; closing one buffer makes room for exactly one again.
+ */
+/* DRM_FILE_PAGE_OFFSET_SIZE pages: 1 TiB */
+#define AXON_MMAP_OFFSET_SPACE	0x10000000000ull
+
+/*
+ * Fill the offset space with 1 GiB buffers until -ENOSPC (*err; their count
+ * is returned, their handles in *hp), then what is left with ever smaller
+ * ones (*nsmall more handles after them), down to one page.
+ */
+static uint64_t fill_offset_space(struct __test_metadata *_metadata, int fd, uint32_t **hp,
+				  int *err, uint64_t *nsmall)
+{
+	uint64_t max = 1ull << 30, cap = AXON_MMAP_OFFSET_SPACE / max + 64, n = 0, big, sz;
+	uint32_t *h = calloc(cap, sizeof(*h));
+
+	*err = 0;
+	*nsmall = 0;
+	while (h && n < cap) {
+		*err = axon_bo_create_raw(fd, max, 0, &h[n], NULL);
+		if (*err)
+			break;
+		n++;
+	}
+	big = n;
+	for (sz = max / 2; h && *err == -ENOSPC && sz >= AXON_PAGE && n < cap; sz /= 2) {
+		while (n < cap && !axon_bo_create_raw(fd, sz, 0, &h[n], NULL))
+			n++;
+	}
+	*nsmall = n - big;
+	*hp = h;
+	return big;
+}
+
+TEST_F_TIMEOUT(uapi, bo_create_space_full_enospc, 300)
+{
+	uint64_t max = AXON_P(&self->d, MAX_BO_SIZE), n, i, small;
+	struct axon_dev f;
+	uint32_t *h, extra;
+	int ret;
+
+	ASSERT_EQ(1ull << 30, max);
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &f));
+	n = fill_offset_space(_metadata, f.fd, &h, &ret, &small);
+	ASSERT_NE(NULL, h);
+	TH_LOG("%llu buffers of 1 GiB, then %s, then %llu smaller ones", (unsigned long long)n,
+	       strerror(-ret), (unsigned long long)small);
+	EXPECT_EQ(-ENOSPC, ret);
+	EXPECT_GE(AXON_MMAP_OFFSET_SPACE / max, n);
+	EXPECT_LE(AXON_MMAP_OFFSET_SPACE / max - 4, n);
+	/* the failed call left nothing behind: one close, one create */
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, axon_gem_close(f.fd, h[n - 1]));
+	EXPECT_EQ(0, axon_bo_create_raw(f.fd, max, 0, &h[n - 1], NULL));
+	EXPECT_EQ(-ENOSPC, axon_bo_create_raw(f.fd, max, 0, &extra, NULL));
+	EXPECT_EQ(-ENOSPC, axon_bo_create_raw(f.fd, AXON_PAGE, 0, &extra, NULL));
+	for (i = 0; i < n + small; i++)
+		axon_gem_close(f.fd, h[i]);
+	/* and all of it is given back */
+	EXPECT_EQ(0, axon_bo_create_raw(f.fd, max, 0, &extra, NULL));
+	axon_gem_close(f.fd, extra);
+	axon_dev_close(&f);
+	free(h);
+	axon_assert_works(_metadata, self->d.fd);
+}
+
+/*
+ * uapi.rst: BO_CREATE -ENOSPC means that "the file's device address space is
+ * full". Another file of the device, with its own empty address space, must
+ * still be able to create a buffer while one file holds the device's whole
+ * mmap offset space (1 TiB of buffers that cost no memory).
+ */
+TEST_F_TIMEOUT(uapi, bo_create_space_full_is_per_file, 300)
+{
+	struct axon_dev f, g;
+	uint32_t *h, other;
+	uint64_t n, i, small;
+	int ret;
+
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &f));
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &g));
+	n = fill_offset_space(_metadata, f.fd, &h, &ret, &small);
+	n += small;
+	ASSERT_NE(NULL, h);
+	ASSERT_EQ(-ENOSPC, ret);
+	ret = axon_bo_create_raw(g.fd, AXON_PAGE, 0, &other, NULL);
+	EXPECT_EQ(0, ret) TH_LOG("another file cannot create a buffer: %s (%llu in one file)",
+				 strerror(-ret), (unsigned long long)n);
+	if (!ret)
+		axon_gem_close(g.fd, other);
+	for (i = 0; i < n; i++)
+		axon_gem_close(f.fd, h[i]);
+	free(h);
+	axon_dev_close(&f);
+	axon_dev_close(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* Out-fences: odd points                                             */
+/* ------------------------------------------------------------------ */
+
+/* Submit the good job with the given out_sync/out_point; waits for it. */
+static uint64_t sub_job_out(struct __test_metadata *_metadata, FIXTURE_DATA(sub) * self,
+			    uint32_t out, uint64_t point)
+{
+	struct drm_axon_submit s = self->good;
+	int ret;
+
+	s.out_sync = out;
+	s.out_point = point;
+	ret = axon_submit_raw(self->d.fd, &s);
+	EXPECT_EQ(0, ret) TH_LOG("SUBMIT with out point %llu: %s", (unsigned long long)point,
+				 strerror(-ret));
+	if (!ret)
+		AXON_EXPECT_JOB_OK(self->d.fd, s.job_id);
+	return ret ? 0 : s.job_id;
+}
+
+/*
+ * out_point going backwards on a timeline (the DRM core accepts it: the new
+ * fence is chained after the old one) and out_point on a binary syncobj
+ * (which then holds a point chain): the job runs, its fence is waited for
+ * through the syncobj at the point it was given, and the syncobj stays
+ * usable.
+ */
+TEST_F(sub, out_point_backwards_and_on_binary_syncobj)
+{
+	uint32_t tl = axon_syncobj(_metadata, self->d.fd, false);
+	uint32_t bin = axon_syncobj(_metadata, self->d.fd, false);
+	struct drm_axon_submit s;
+	struct drm_axon_sync in;
+	uint64_t point = 0;
+
+	sub_job_out(_metadata, self, tl, 10);
+	ASSERT_EQ(0, axon_syncobj_query(self->d.fd, tl, &point));
+	EXPECT_EQ(10, point);
+	/* backwards: point 4 after point 10 */
+	sub_job_out(_metadata, self, tl, 4);
+	EXPECT_EQ(0, axon_syncobj_wait(self->d.fd, tl, 4, AXON_WAIT_NS));
+	EXPECT_EQ(0, axon_syncobj_wait(self->d.fd, tl, 10, AXON_WAIT_NS));
+	/* forwards again */
+	sub_job_out(_metadata, self, tl, 11);
+	EXPECT_EQ(0, axon_syncobj_wait(self->d.fd, tl, 11, AXON_WAIT_NS));
+	ASSERT_EQ(0, axon_syncobj_query(self->d.fd, tl, &point));
+	EXPECT_EQ(11, point);
+
+	/* a point on a binary syncobj: its fence is the point's chain */
+	sub_job_out(_metadata, self, bin, 7);
+	EXPECT_EQ(0, axon_syncobj_wait(self->d.fd, bin, 0, AXON_WAIT_NS));
+	EXPECT_EQ(0, axon_syncobj_wait(self->d.fd, bin, 7, AXON_WAIT_NS));
+	ASSERT_EQ(0, axon_syncobj_query(self->d.fd, bin, &point));
+	EXPECT_EQ(7, point);
+	/* and it is usable as an in-fence afterwards */
+	s = self->good;
+	in = axon_sync(bin, 7);
+	s.in_syncs = (uintptr_t)&in;
+	sub_run_check(_metadata, self, &s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Job history with out-of-order completion                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Jobs finishing in another order than they were submitted: the early ids
+ * held at a gate on queue 0, later ids on the other queues finishing first,
+ * some of them failing. JOB_WAIT reports every job's own status, before and
+ * after the held ones finish.
+ */
+TEST_F(sub, job_history_out_of_order_completion)
+{
+	const uint32_t per = 6;
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo gate, held[6], late[6];
+	struct drm_axon_bo_ref ref;
+	struct drm_axon_job_wait w;
+	uint64_t hid[6], lid[6];
+	uint32_t i, nq = (uint32_t)AXON_P(&self->d, NUM_QUEUES);
+
+	ASSERT_LE(2, nq);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
+	ref = axon_ref(&gate, AXON_R);
+	for (i = 0; i < per; i++) {
+		struct axon_job_args a = { .queue = 0, .bos = &ref, .nbos = 1 };
+
+		axon_cmd_init(c);
+		axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
+		if (i % 3 == 1)
+			axon_cmd_wait(c, gate.addr, 2, 0);	/* fails: -ETIME */
+		ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &held[i], &hid[i]));
+	}
+	for (i = 0; i < per; i++) {
+		struct axon_job_args a = { .queue = 1 + i % (nq - 1), .bos = &ref, .nbos = 1 };
+
+		axon_cmd_init(c);
+		axon_cmd_nop(c);
+		if (i % 2)
+			axon_cmd_fill(c, 1ull << 50, 4, 0);	/* fails: -EFAULT */
+		ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &late[i], &lid[i]));
+	}
+	for (i = 0; i < per; i++) {
+		ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, lid[i], AXON_WAIT_NS, &w));
+		EXPECT_EQ(i % 2 ? -EFAULT : 0, w.error) TH_LOG("late job %u", i);
+		EXPECT_LT(hid[per - 1], lid[i]);
+	}
+	/* the early ones are still running and say so */
+	for (i = 0; i < per; i++)
+		EXPECT_EQ(-ETIMEDOUT, axon_job_wait_raw(self->d.fd, hid[i], 0, &w));
+	axon_gate_open(gate.map, 1);
+	for (i = 0; i < per; i++) {
+		ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, hid[i], AXON_WAIT_NS, &w));
+		EXPECT_EQ(i % 3 == 1 ? -ETIME : 0, w.error) TH_LOG("held job %u", i);
+	}
+	/* and the later ones kept theirs */
+	for (i = 0; i < per; i++) {
+		ASSERT_EQ(0, axon_job_wait_raw(self->d.fd, lid[i], 0, &w));
+		EXPECT_EQ(i % 2 ? -EFAULT : 0, w.error) TH_LOG("late job %u", i);
+		EXPECT_EQ(i % 2 ? AXON_HWERR_MMU_FAULT : 0, w.hw_error);
+	}
+	for (i = 0; i < per; i++) {
+		axon_bo_free(&held[i]);
+		axon_bo_free(&late[i]);
+	}
+	axon_bo_free(&gate);
+	free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* fdinfo                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Value of an fdinfo key of fd, in its unit (ns, or bytes for memory). */
+static bool fdinfo_get(int fd, const char *key, uint64_t *v)
+{
+	char path[64], buf[8192], *p;
+	int f, n;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return false;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		size_t kl = strlen(key);
+		char unit[16] = "";
+		unsigned long long x;
+
+		if (strncmp(p, key, kl) || p[kl] != ':')
+			continue;
+		if (sscanf(p + kl + 1, " %llu %15s", &x, unit) < 1)
+			return false;
+		if (!strcmp(unit, "KiB"))
+			x <<= 10;
+		else if (!strcmp(unit, "MiB"))
+			x <<= 20;
+		else if (!strcmp(unit, "GiB"))
+			x <<= 30;
+		*v = x;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * drm-engine-queueN grows by the device time of the file's job on queue N
+ * (at least what the job's own TIMESTAMPs measure, at most the wall time
+ * around it), on no other queue and in no other file.
+ */
+TEST_F(sub, fdinfo_engine_time_follows_jobs)
+{
+	uint32_t nq = (uint32_t)AXON_P(&self->d, NUM_QUEUES), q = nq - 1, i;
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo ts, big;
+	struct drm_axon_bo_ref refs[2];
+	uint64_t before[16], after[16], other0, other1, t0, t1, *t;
+	struct axon_dev b;
+	char key[32];
+
+	ASSERT_GE(16, nq);
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &ts);
+	axon_bo_new(_metadata, self->d.fd, 16 << 20, 0, &big);
+	refs[0] = axon_ref(&ts, AXON_W);
+	refs[1] = axon_ref(&big, AXON_RW);
+	axon_make_resident(_metadata, self->d.fd, (const struct axon_bo *[]){ &ts, &big }, 2);
+	for (i = 0; i < nq; i++) {
+		snprintf(key, sizeof(key), "drm-engine-queue%u", i);
+		ASSERT_TRUE(fdinfo_get(self->d.fd, key, &before[i])) TH_LOG("no %s", key);
+	}
+	snprintf(key, sizeof(key), "drm-engine-queue%u", q);
+	ASSERT_TRUE(fdinfo_get(b.fd, key, &other0));
+	axon_cmd_timestamp(c, ts.addr);
+	axon_cmd_fill(c, big.addr, big.size, 0x1234);
+	axon_cmd_copy(c, big.addr, big.addr + big.size / 2, big.size / 2 - 64);
+	axon_cmd_timestamp(c, ts.addr + 8);
+	t0 = axon_now_ns();
+	axon_run(_metadata, self->d.fd, q, c, refs, 2);
+	t1 = axon_now_ns();
+	t = ts.map;
+	for (i = 0; i < nq; i++) {
+		snprintf(key, sizeof(key), "drm-engine-queue%u", i);
+		ASSERT_TRUE(fdinfo_get(self->d.fd, key, &after[i]));
+	}
+	snprintf(key, sizeof(key), "drm-engine-queue%u", q);
+	ASSERT_TRUE(fdinfo_get(b.fd, key, &other1));
+	TH_LOG("queue %u: +%llu ns; the job's timestamps %llu ns apart; wall %llu ns", q,
+	       (unsigned long long)(after[q] - before[q]), (unsigned long long)(t[1] - t[0]),
+	       (unsigned long long)(t1 - t0));
+	EXPECT_LT(t[0], t[1]);
+	EXPECT_LE(t[1] - t[0], after[q] - before[q]);
+	EXPECT_GE(t1 - t0, after[q] - before[q]);
+	for (i = 0; i < nq; i++)
+		if (i != q)
+			EXPECT_EQ(before[i], after[i]) TH_LOG("queue %u changed", i);
+	EXPECT_EQ(other0, other1) TH_LOG("another file's busy time changed");
+	axon_bo_free(&ts);
+	axon_bo_free(&big);
+	axon_dev_close(&b);
+	free(c);
+}
+
+/*
+ * The fdinfo memory keys follow a buffer's life: drm-total-memory grows at
+ * BO_CREATE, drm-resident-memory once its memory exists (a CPU mapping
+ * touches it, or a job lists it), and both shrink at GEM_CLOSE.
+ */
+TEST_F(uapi, fdinfo_memory_follows_buffers)
+{
+	const uint64_t sz = 256 * 1024;
+	uint64_t tot0, res0, tot, res;
+	struct drm_axon_bo_info info;
+	struct axon_dev f;
+	uint32_t h1, h2;
+	uint8_t *m;
+
+	/* a file of its own: nothing else in it */
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &f));
+	ASSERT_TRUE(fdinfo_get(f.fd, "drm-total-memory", &tot0));
+	/* without buffers the DRM core prints no residency keys */
+	if (!fdinfo_get(f.fd, "drm-resident-memory", &res0))
+		res0 = 0;
+	EXPECT_EQ(0, tot0);
+	EXPECT_EQ(0, res0);
+
+	ASSERT_EQ(0, axon_bo_create_raw(f.fd, sz, 0, &h1, NULL));
+	ASSERT_EQ(0, axon_bo_create_raw(f.fd, sz, 0, &h2, NULL));
+	ASSERT_TRUE(fdinfo_get(f.fd, "drm-total-memory", &tot));
+	ASSERT_TRUE(fdinfo_get(f.fd, "drm-resident-memory", &res));
+	EXPECT_EQ(2 * sz, tot);
+	EXPECT_EQ(0, res) TH_LOG("created buffers are not resident yet");
+
+	/* CPU: map and touch h1 */
+	ASSERT_EQ(0, axon_bo_info_raw(f.fd, h1, &info));
+	m = axon_bo_mmap_raw(f.fd, info.mmap_offset, sz);
+	ASSERT_NE(NULL, m);
+	memset(m, 1, sz);
+	ASSERT_TRUE(fdinfo_get(f.fd, "drm-resident-memory", &res));
+	EXPECT_EQ(sz, res) TH_LOG("a CPU-touched buffer is resident");
+
+	/* device: a job lists h2 */
+	{
+		struct axon_bo bo2;
+
+		axon_bo_wrap(_metadata, f.fd, h2, &bo2);
+		axon_make_resident(_metadata, f.fd, (const struct axon_bo *[]){ &bo2 }, 1);
+	}
+	ASSERT_TRUE(fdinfo_get(f.fd, "drm-resident-memory", &res));
+	ASSERT_TRUE(fdinfo_get(f.fd, "drm-total-memory", &tot));
+	EXPECT_EQ(2 * sz, res) TH_LOG("a buffer a job listed is resident");
+	EXPECT_EQ(2 * sz, tot);
+
+	munmap(m, sz);
+	ASSERT_EQ(0, axon_gem_close(f.fd, h1));
+	ASSERT_TRUE(fdinfo_get(f.fd, "drm-total-memory", &tot));
+	ASSERT_TRUE(fdinfo_get(f.fd, "drm-resident-memory", &res));
+	EXPECT_EQ(sz, tot);
+	EXPECT_EQ(sz, res);
+	ASSERT_EQ(0, axon_gem_close(f.fd, h2));
+	ASSERT_TRUE(fdinfo_get(f.fd, "drm-total-memory", &tot));
+	EXPECT_EQ(0, tot);
+	axon_dev_close(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* -ENOMEM, by failing the driver's allocations one at a time          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Systematic fault injection (Documentation/fault-injection): writing N to
+ * /proc/thread-self/fail-nth fails the N-th allocation of this thread that
+ * passes failslab's and fail_page_alloc's filters, here: the ones made with
+ * the axon module in their call stack. Needs CONFIG_FAILSLAB and
+ * CONFIG_FAIL_PAGE_ALLOC (the debug kernel).
+ */
+static bool fail_filter_axon(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/debug/failslab",
+					    "/sys/kernel/debug/fail_page_alloc" };
+	unsigned long long addr = 0, size = 0;
+	char start[32], end[32], line[256], path[128];
+	FILE *f = fopen("/proc/modules", "r");
+	unsigned int i, k;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+
+		if (sscanf(line, "%63s %llu %*s %*s %*s %llx", name, &size, &addr) == 3 &&
+		    !strcmp(name, "axon"))
+			break;
+		addr = 0;
+	}
+	fclose(f);
+	if (!addr)
+		return false;	/* not a module, or kptr_restrict hides it */
+	snprintf(start, sizeof(start), "0x%llx", addr);
+	snprintf(end, sizeof(end), "0x%llx", addr + size);
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		static const char *const keys[] = { "require-start", "require-end",
+						    "stacktrace-depth", "ignore-gfp-wait",
+						    "verbose" };
+		const char *const vals[] = { start, end, "32", "N", "0" };
+
+		for (k = 0; k < ARRAY_SIZE(keys); k++) {
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], keys[k]);
+			if (axon_write_file(path, vals[k]))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * One ioctl call under test: prep() sets up what it needs (not under
+ * injection), call() makes the ioctl, done() checks and cleans up after a
+ * successful call (returns 0 if all is well).
+ */
+struct enomem_op {
+	const char *name;
+	int (*prep)(int fd, void *ctx);
+	int (*call)(int fd, void *ctx);
+	int (*done)(int fd, void *ctx);
+	int also;		/* another errno uapi.rst documents for it, or 0 */
+};
+
+/* Fail the n-th axon allocation of op->call(); *hit says whether it was injected. */
+static int fail_nth(const struct enomem_op *op, int fd, void *ctx, unsigned int n, bool *hit)
+{
+	char v[16];
+	int ret;
+
+	snprintf(v, sizeof(v), "%u", n);
+	if (axon_write_file("/proc/thread-self/fail-nth", v))
+		return -EPERM;
+	ret = op->call(fd, ctx);
+	*hit = !axon_read_file("/proc/thread-self/fail-nth", v, sizeof(v)) && !strcmp(v, "0");
+	axon_write_file("/proc/thread-self/fail-nth", "0");
+	return ret;
+}
+
+/*
+ * For N = 1, 2, ... the N-th allocation the driver makes for one call
+ * fails, until the call makes fewer than N: every failure is -ENOMEM (what
+ * uapi.rst documents for out of memory) or absorbed, and the file keeps
+ * working.
+ */
+static void enomem_walk(struct __test_metadata *_metadata, int fd, const struct enomem_op *op,
+			void *ctx)
+{
+	unsigned int n, failed = 0, nomem = 0;
+	bool hit = true;
+	uint64_t p;
+	int ret = 0;
+
+	for (n = 1; hit && n < 1000; n++) {
+		if (op->prep)
+			ASSERT_EQ(0, op->prep(fd, ctx)) TH_LOG("%s: setup failed", op->name);
+		ret = fail_nth(op, fd, ctx, n, &hit);
+		ASSERT_NE(-EPERM, ret) TH_LOG("cannot write /proc/thread-self/fail-nth");
+		if (hit && ret) {
+			failed++;
+			nomem += ret == -ENOMEM;
+			EXPECT_TRUE(ret == -ENOMEM || (op->also && ret == op->also))
+				TH_LOG("%s with its allocation %u failing: %s", op->name, n,
+				       strerror(-ret));
+		}
+		if (!ret && op->done)
+			EXPECT_EQ(0, op->done(fd, ctx))
+				TH_LOG("%s, allocation %u failing: it worked, the result is wrong",
+				       op->name, n);
+		ASSERT_EQ(0, axon_get_param_raw(fd, DRM_AXON_PARAM_NUM_QUEUES, &p));
+	}
+	TH_LOG("%s: %u allocations; %u injected failures failed the call, %u with -ENOMEM",
+	       op->name, n - 2, failed, nomem);
+	EXPECT_EQ(0, ret) TH_LOG("%s without injected failure: %s", op->name, strerror(-ret));
+	EXPECT_LT(0, nomem) TH_LOG("%s: no -ENOMEM", op->name);
+	axon_assert_works(_metadata, fd);
+}
+
+static bool need_fail_nth(struct __test_metadata *_metadata)
+{
+	char v[16];
+
+	if (access("/proc/thread-self/fail-nth", F_OK) ||
+	    access("/sys/kernel/debug/failslab", F_OK))
+		SKIP(return false, "no fault injection in this kernel (CONFIG_FAILSLAB)");
+	if (!axon_read_file("/sys/kernel/debug/failslab/probability", v, sizeof(v)) &&
+	    strcmp(v, "0"))
+		SKIP(return false, "failslab is in use (the fault-inject pass)");
+	ASSERT_TRUE(fail_filter_axon()) TH_LOG("cannot set the fault-injection filters");
+	return true;
+}
+
+struct enomem_ctx {
+	uint32_t bo, cmd, in, out;	/* handles */
+	uint64_t point, job;
+	int dfd;
+};
+
+static int bo_create_call(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+
+	return axon_bo_create_raw(fd, 64 * 1024, 0, &x->bo, NULL);
+}
+
+static int close_bo_done(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+
+	return axon_gem_close(fd, x->bo);
+}
+
+/*
+ * BO_INFO allocates only for a buffer without an mmap offset yet: one
+ * imported from another device (the driver's own buffers get theirs at
+ * BO_CREATE).
+ */
+static int bo_info_prep(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+
+	return axon_prime_import(fd, x->dfd, &x->bo);
+}
+
+static int bo_info_call(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	struct drm_axon_bo_info info;
+	int ret = axon_bo_info_raw(fd, x->bo, &info);
+
+	if (ret)
+		axon_gem_close(fd, x->bo);
+	return ret;
+}
+
+/* a job listing a fresh buffer (made resident by this SUBMIT), with fences */
+static int submit_prep(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) };
+	struct drm_axon_bo_info info;
+	void *m;
+
+	if (axon_bo_create_raw(fd, 256 * 1024, 0, &x->bo, NULL) ||
+	    axon_bo_create_raw(fd, AXON_PAGE, 0, &x->cmd, NULL) ||
+	    axon_bo_info_raw(fd, x->cmd, &info))
+		return -EPROTO;
+	m = axon_bo_mmap_raw(fd, info.mmap_offset, AXON_PAGE);
+	if (!m)
+		return -EPROTO;
+	memcpy(m, words, sizeof(words));
+	munmap(m, AXON_PAGE);
+	return 0;
+}
+
+static int submit_call(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	struct drm_axon_bo_ref ref = { .handle = x->bo, .flags = AXON_RW };
+	struct drm_axon_sync in = { .handle = x->in };
+	struct drm_axon_submit s;
+	int ret;
+
+	axon_submit_init(&s, 0, x->cmd, 0, 8, &ref, 1);
+	s.in_syncs = (uintptr_t)&in;
+	s.in_sync_count = 1;
+	s.out_sync = x->out;
+	s.out_point = x->point + 1;
+	ret = axon_submit_raw(fd, &s);
+	if (!ret) {
+		x->point++;
+		x->job = s.job_id;
+	} else {
+		axon_gem_close(fd, x->bo);
+		axon_gem_close(fd, x->cmd);
+	}
+	return ret;
+}
+
+static int submit_done(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	struct drm_axon_job_wait w;
+	int ret = axon_job_wait_rel(fd, x->job, AXON_WAIT_NS, &w);
+
+	if (!ret)
+		ret = w.error;
+	if (!ret)
+		ret = axon_syncobj_wait(fd, x->out, x->point, AXON_WAIT_NS);
+	axon_gem_close(fd, x->bo);
+	axon_gem_close(fd, x->cmd);
+	return ret;
+}
+
+/* PRIME import of another file's buffer: the GEM open callback allocates */
+static int import_call(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+
+	return axon_prime_import(fd, x->dfd, &x->bo);
+}
+
+TEST_F(uapi, enomem_bo_create_under_fault_injection)
+{
+	/* shmem reports a failed inode allocation as -ENOSPC, documented for BO_CREATE */
+	static const struct enomem_op op = { "BO_CREATE", NULL, bo_create_call, close_bo_done,
+					     ENOSPC };
+	struct enomem_ctx x = { 0 };
+
+	if (!need_fail_nth(_metadata))
+		return;
+	enomem_walk(_metadata, self->d.fd, &op, &x);
+}
+
+/* A buffer of the second Axon device exported as a dma-buf (x->dfd). */
+static void foreign_dmabuf(struct __test_metadata *_metadata, struct axon_dev *d1,
+			   struct axon_bo *bo, struct enomem_ctx *x)
+{
+	ASSERT_EQ(0, axon_dev_open(d1, 1)) TH_LOG("needs a second Axon device");
+	axon_bo_new(_metadata, d1->fd, 64 * 1024, 0, bo);
+	ASSERT_EQ(0, axon_prime_export(d1->fd, bo->handle, DRM_CLOEXEC | DRM_RDWR, &x->dfd));
+}
+
+TEST_F(uapi, enomem_bo_info_under_fault_injection)
+{
+	static const struct enomem_op op = { "BO_INFO", bo_info_prep, bo_info_call,
+					     close_bo_done, 0 };
+	struct enomem_ctx x = { 0 };
+	struct axon_dev d1;
+	struct axon_bo bo;
+
+	if (!need_fail_nth(_metadata))
+		return;
+	foreign_dmabuf(_metadata, &d1, &bo, &x);
+	enomem_walk(_metadata, self->d.fd, &op, &x);
+	close(x.dfd);
+	axon_bo_free(&bo);
+	axon_dev_close(&d1);
+}
+
+/* SUBMIT making a buffer of another device resident: the attachment is mapped */
+static int submit_import_prep(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) };
+	struct drm_axon_bo_info info;
+	void *m;
+
+	if (axon_prime_import(fd, x->dfd, &x->bo) ||
+	    axon_bo_create_raw(fd, AXON_PAGE, 0, &x->cmd, NULL) ||
+	    axon_bo_info_raw(fd, x->cmd, &info))
+		return -EPROTO;
+	m = axon_bo_mmap_raw(fd, info.mmap_offset, AXON_PAGE);
+	if (!m)
+		return -EPROTO;
+	memcpy(m, words, sizeof(words));
+	munmap(m, AXON_PAGE);
+	return 0;
+}
+
+TEST_F(uapi, enomem_submit_import_under_fault_injection)
+{
+	static const struct enomem_op op = { "SUBMIT of an import", submit_import_prep,
+					     submit_call, submit_done, 0 };
+	struct enomem_ctx x = { 0 };
+	struct axon_dev d1;
+	struct axon_bo bo;
+
+	if (!need_fail_nth(_metadata))
+		return;
+	foreign_dmabuf(_metadata, &d1, &bo, &x);
+	x.in = axon_syncobj(_metadata, self->d.fd, true);
+	x.out = axon_syncobj(_metadata, self->d.fd, false);
+	enomem_walk(_metadata, self->d.fd, &op, &x);
+	close(x.dfd);
+	axon_bo_free(&bo);
+	axon_dev_close(&d1);
+}
+
+TEST_F(uapi, enomem_submit_under_fault_injection)
+{
+	static const struct enomem_op op = { "SUBMIT", submit_prep, submit_call, submit_done, 0 };
+	struct enomem_ctx x = { 0 };
+
+	if (!need_fail_nth(_metadata))
+		return;
+	x.in = axon_syncobj(_metadata, self->d.fd, true);
+	x.out = axon_syncobj(_metadata, self->d.fd, false);
+	enomem_walk(_metadata, self->d.fd, &op, &x);
+}
+
+TEST_F(uapi, enomem_prime_import_under_fault_injection)
+{
+	static const struct enomem_op op = { "PRIME import", NULL, import_call, close_bo_done, 0 };
+	struct enomem_ctx x = { 0 };
+	struct axon_bo bo;
+	struct axon_dev b;
+
+	if (!need_fail_nth(_metadata))
+		return;
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &bo);
+	ASSERT_EQ(0, axon_prime_export(b.fd, bo.handle, DRM_CLOEXEC, &x.dfd));
+	enomem_walk(_metadata, self->d.fd, &op, &x);
+	close(x.dfd);
+	axon_bo_free(&bo);
+	axon_dev_close(&b);
 }
 
 TEST_HARNESS_MAIN
