@@ -877,6 +877,7 @@ TEST_F_TIMEOUT(safe, errors_without_a_job_ban_nobody, 180)
 		SKIP(return, "%s", why);
 	db = map_doorbells(_metadata, g.bdf, &dbsize, &dbfd);
 	ASSERT_NE(NULL, db) TH_LOG("cannot map the doorbell BAR of %s", g.bdf);
+	axon_kmsg_expect("queue 0: error 8 on unknown seqno 0, resetting the queue");
 
 	for (round = 0; round < 4; round++) {
 		struct axon_bo gate, out, cmd, cmd2;
@@ -945,6 +946,7 @@ TEST_F_TIMEOUT(safe, errors_without_a_job_ban_nobody, 180)
 		axon_bo_free(&cmd);
 	}
 	axon_dbg_wr(&g, AXON_DBG_FAIL_DMA, 0);
+	axon_kmsg_expect_end("queue 0: error 8 on unknown seqno 0, resetting the queue");
 	/* not banned: SUBMIT works and the jobs run */
 	axon_assert_works(_metadata, self->d.fd);
 	munmap(db, dbsize);
