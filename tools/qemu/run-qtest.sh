@@ -19,8 +19,14 @@ fw=$AXON_QEMU_FW/usr/share
 
 export QTEST_QEMU_BINARY=$bin
 export AXON_QTEST_QEMU_ARGS="-L $fw/qemu -L $fw/seabios -L ${fw%/share}/lib/ipxe/qemu"
+# Each program's TAP is framed by the markers that make check's accounting
+# (tools/testing/tapcount.py) checks plans and exit status by.
 rc=0
 for t in axon-test axon-tensor-test; do
-	"$(dirname "$bin")/tests/qtest/$t" --tap -k "$@" || rc=1
+	echo "# axon-prog: begin $t"
+	st=0
+	"$(dirname "$bin")/tests/qtest/$t" --tap -k "$@" || st=$?
+	echo "# axon-prog: end $t exit $st"
+	[ "$st" = 0 ] || rc=1
 done
 exit $rc

@@ -30,6 +30,7 @@ passes is a failure too.
 """
 
 import fnmatch
+import os
 import re
 
 TAP = re.compile(r"^(not ok|ok)\b[ \t]*(\d+)?[ \t]*(?:-[ \t]*)?(.*)$")
@@ -175,6 +176,10 @@ def load_expected(path):
         STEP <tab> TEST-GLOB <tab> skip|xfail <tab> reason
     TEST-GLOB is an fnmatch pattern on the printed test name ("step: test").
     Blank lines and lines starting with # are comments.
+    A TEST-GLOB of the form @FILE (relative to the repository) names a list
+    with one test a line, its name then its reason (the ONNX node tests the
+    compiler excludes, tools/nn/tests/node-exclude.txt): each becomes an
+    entry for "STEP: *NAME" with the list's reason.
     """
     entries = []
     with open(path) as f:
@@ -185,9 +190,29 @@ def load_expected(path):
             parts = [p.strip() for p in line.split("\t") if p.strip()]
             if len(parts) != 4 or parts[2] not in ("skip", "xfail"):
                 raise ValueError(f"{path}:{n}: want STEP<tab>TEST<tab>skip|xfail<tab>reason")
+            if parts[1].startswith("@"):
+                entries += load_list(path, n, parts)
+                continue
             entries.append({"step": parts[0], "glob": parts[1], "kind": parts[2],
                             "reason": parts[3], "used": 0})
     return entries
+
+
+def load_list(path, n, parts):
+    """The entries of an @FILE line of the expected results."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(path))))
+    lst = os.path.join(repo, parts[1][1:])
+    out = []
+    with open(lst) as f:
+        for m, line in enumerate(f, 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            name, _, why = line.strip().partition(" ")
+            if not why.strip():
+                raise ValueError(f"{lst}:{m}: want NAME REASON (from {path}:{n})")
+            out.append({"step": parts[0], "glob": f"{parts[0]}: *{name}", "kind": parts[2],
+                        "reason": f"{why.strip()} ({parts[3]})", "used": 0})
+    return out
 
 
 def judge(step, results, expected):
