@@ -29,7 +29,11 @@
  * DOC: Buffer objects
  *
  * Buffers are shmem GEM objects, or dma-bufs of another device imported
- * into one. A buffer has an &struct axon_gem_mapping in the VM of every
+ * into one. A buffer gets its mmap() offset from DRM_IOCTL_AXON_BO_INFO,
+ * not at creation: the offsets come from one space per device (1 TiB),
+ * which buffers that are never mapped must not fill for every other client.
+ *
+ * A buffer has an &struct axon_gem_mapping in the VM of every
  * file that holds a handle to it, created by the GEM object's open callback
  * with the buffer's device address range (and guard page) but nothing
  * mapped: creating and closing a buffer that no job uses costs no memory
@@ -647,6 +651,7 @@ struct drm_gem_object *axon_gem_prime_import(struct drm_device *dev,
 
 	obj->import_attach = attach;
 	obj->resv = dma_buf->resv;
+	drm_gem_free_mmap_offset(obj);
 	axon_gem_register(to_axon_bo(obj));
 
 out_exit:
@@ -688,6 +693,8 @@ int axon_ioctl_bo_create(struct drm_device *dev, void *data,
 
 	bo = to_axon_bo(&shmem->base);
 	bo->flags = args->flags;
+	/* Only BO_INFO's callers, who are about to mmap(), hold an offset. */
+	drm_gem_free_mmap_offset(&shmem->base);
 	axon_gem_register(bo);
 
 	/* Gives the buffer its address in the file's VM: axon_gem_open(). */

@@ -197,9 +197,13 @@ struct drm_axon_bo_create {
 /**
  * struct drm_axon_bo_info - query a buffer object
  *
- * Works on any handle of the file, created or imported.
+ * Works on any handle of the file, created or imported. The first call for
+ * a buffer gives it its mmap offset, from a space of 1 TiB per device that
+ * the buffers of all files share.
  *
- * Errors: -ENOENT for an unknown @handle, -EINVAL for non-zero @flags.
+ * Errors: -ENOENT for an unknown @handle, -EINVAL for non-zero @flags,
+ * -ENOSPC when the device's mmap offset space is full, -ENODEV when the
+ * device is gone.
  */
 struct drm_axon_bo_info {
 	/** @handle: in, GEM handle */
