@@ -1736,101 +1736,143 @@ TEST_F(uapi, fork_child_uses_inherited_fd)
 }
 
 /*
- * BO_CREATE -ENOSPC. A buffer needs an address in the file's device address
- * space (VA_START .. VA_END, 256 TiB) and an mmap() offset in the device's
- * offset space, which the DRM core sizes to 1 TiB for all files of the
- * device: with the largest buffers (only addresses are allocated for them)
- * the offset space fills first. BO_CREATE then fails with -ENOSPC and leaves
- * nothing behind; closing one buffer makes room for exactly one again.
+ * The mmap() offset space. Offsets come from one space per device, which the
+ * DRM core sizes to 1 TiB for all files together; a buffer takes its part
+ * of it at its first BO_INFO (uapi.rst), not at BO_CREATE, so that buffers
+ * nobody maps (only addresses are allocated for them) cannot fill it for
+ * every other client.
  */
 /* DRM_FILE_PAGE_OFFSET_SIZE pages: 1 TiB */
 #define AXON_MMAP_OFFSET_SPACE	0x10000000000ull
 
 /*
- * Fill the offset space with 1 GiB buffers until -ENOSPC (*err; their count
- * is returned, their handles in *hp), then what is left with ever smaller
- * ones (*nsmall more handles after them), down to one page.
+ * Fill the offset space with buffers that are created and queried, 1 GiB
+ * ones until a call fails (*err), then what is left with ever smaller ones
+ * down to one page. A created buffer holds an offset only for the moment of
+ * BO_CREATE, so once that fits, its BO_INFO fits too. Returns how many 1 GiB
+ * buffers hold an offset (their handles first in *hp, *nsmall more after).
  */
-static uint64_t fill_offset_space(struct __test_metadata *_metadata, int fd, uint32_t **hp,
-				  int *err, uint64_t *nsmall)
+static uint64_t fill_offset_space(int fd, uint32_t **hp, int *err, uint64_t *nsmall)
 {
-	uint64_t max = 1ull << 30, cap = AXON_MMAP_OFFSET_SPACE / max + 64, n = 0, big, sz;
+	uint64_t max = 1ull << 30, cap = AXON_MMAP_OFFSET_SPACE / max + 64, n = 0, big = 0, sz;
 	uint32_t *h = calloc(cap, sizeof(*h));
+	struct drm_axon_bo_info info;
+	int ret;
 
 	*err = 0;
 	*nsmall = 0;
-	while (h && n < cap) {
-		*err = axon_bo_create_raw(fd, max, 0, &h[n], NULL);
-		if (*err)
-			break;
-		n++;
-	}
-	big = n;
-	for (sz = max / 2; h && *err == -ENOSPC && sz >= AXON_PAGE && n < cap; sz /= 2) {
-		while (n < cap && !axon_bo_create_raw(fd, sz, 0, &h[n], NULL))
+	for (sz = max; h && sz >= AXON_PAGE; sz /= 2) {
+		while (n < cap) {
+			ret = axon_bo_create_raw(fd, sz, 0, &h[n], NULL);
+			if (!ret) {
+				ret = axon_bo_info_raw(fd, h[n], &info);
+				if (ret)
+					axon_gem_close(fd, h[n]);
+			}
+			if (ret)
+				break;
 			n++;
+		}
+		if (sz == max) {
+			*err = ret;
+			big = n;
+		}
+		if (ret != -ENOSPC)
+			break;
 	}
 	*nsmall = n - big;
 	*hp = h;
 	return big;
 }
 
-TEST_F_TIMEOUT(uapi, bo_create_space_full_enospc, 300)
+/*
+ * -ENOSPC once about 1 TiB of buffers were given an offset: BO_INFO of a
+ * buffer without one fails, and so does BO_CREATE, which needs room for the
+ * moment of the call. A closed buffer gives its part back, and all of it
+ * comes back when the buffers are freed.
+ */
+TEST_F_TIMEOUT(uapi, bo_info_offset_space_full_enospc, 300)
 {
 	uint64_t max = AXON_P(&self->d, MAX_BO_SIZE), n, i, small;
-	struct axon_dev f;
-	uint32_t *h, extra;
+	struct drm_axon_bo_info info;
+	struct axon_dev f, g;
+	uint32_t *h, extra, unmapped;
 	int ret;
 
 	ASSERT_EQ(1ull << 30, max);
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &f));
-	n = fill_offset_space(_metadata, f.fd, &h, &ret, &small);
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &g));
+	/* created before the space fills, never queried: it holds no offset */
+	ASSERT_EQ(0, axon_bo_create_raw(g.fd, AXON_PAGE, 0, &unmapped, NULL));
+	n = fill_offset_space(f.fd, &h, &ret, &small);
 	ASSERT_NE(NULL, h);
-	TH_LOG("%llu buffers of 1 GiB, then %s, then %llu smaller ones", (unsigned long long)n,
-	       strerror(-ret), (unsigned long long)small);
+	TH_LOG("%llu buffers of 1 GiB with an offset, then %s, then %llu smaller ones",
+	       (unsigned long long)n, strerror(-ret), (unsigned long long)small);
 	EXPECT_EQ(-ENOSPC, ret);
 	EXPECT_GE(AXON_MMAP_OFFSET_SPACE / max, n);
 	EXPECT_LE(AXON_MMAP_OFFSET_SPACE / max - 4, n);
-	/* the failed call left nothing behind: one close, one create */
 	ASSERT_LT(0, n);
+	/* full, for every file */
+	EXPECT_EQ(-ENOSPC, axon_bo_info_raw(g.fd, unmapped, &info));
+	EXPECT_EQ(-ENOSPC, axon_bo_create_raw(g.fd, AXON_PAGE, 0, &extra, NULL));
+	/* one buffer freed: one page fits, and the buffer without an offset gets it */
 	ASSERT_EQ(0, axon_gem_close(f.fd, h[n - 1]));
-	EXPECT_EQ(0, axon_bo_create_raw(f.fd, max, 0, &h[n - 1], NULL));
-	EXPECT_EQ(-ENOSPC, axon_bo_create_raw(f.fd, max, 0, &extra, NULL));
-	EXPECT_EQ(-ENOSPC, axon_bo_create_raw(f.fd, AXON_PAGE, 0, &extra, NULL));
+	EXPECT_EQ(0, axon_bo_info_raw(g.fd, unmapped, &info));
+	EXPECT_NE(0, info.mmap_offset);
+	EXPECT_EQ(0, axon_bo_create_raw(f.fd, max / 2, 0, &h[n - 1], NULL));
+	EXPECT_EQ(0, axon_bo_info_raw(f.fd, h[n - 1], &info));
 	for (i = 0; i < n + small; i++)
 		axon_gem_close(f.fd, h[i]);
+	axon_gem_close(g.fd, unmapped);
 	/* and all of it is given back */
-	EXPECT_EQ(0, axon_bo_create_raw(f.fd, max, 0, &extra, NULL));
+	ASSERT_EQ(0, axon_bo_create_raw(f.fd, max, 0, &extra, NULL));
+	EXPECT_EQ(0, axon_bo_info_raw(f.fd, extra, &info));
 	axon_gem_close(f.fd, extra);
 	axon_dev_close(&f);
+	axon_dev_close(&g);
 	free(h);
 	axon_assert_works(_metadata, self->d.fd);
 }
 
 /*
- * uapi.rst: BO_CREATE -ENOSPC means that "the file's device address space is
- * full". Another file of the device, with its own empty address space, must
- * still be able to create a buffer while one file holds the device's whole
- * mmap offset space (1 TiB of buffers that cost no memory).
+ * One file holding more buffers than the whole offset space, none of them
+ * queried, takes none of it: another file still creates, queries and maps
+ * a buffer, and so does the first.
  */
-TEST_F_TIMEOUT(uapi, bo_create_space_full_is_per_file, 300)
+TEST_F_TIMEOUT(uapi, bo_create_unmapped_buffers_take_no_offset_space, 300)
 {
+	uint64_t max = 1ull << 30, cap = AXON_MMAP_OFFSET_SPACE / max + 64, n, i;
+	struct drm_axon_bo_info info;
 	struct axon_dev f, g;
 	uint32_t *h, other;
-	uint64_t n, i, small;
-	int ret;
+	int ret = 0;
+	void *m;
 
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &f));
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &g));
-	n = fill_offset_space(_metadata, f.fd, &h, &ret, &small);
-	n += small;
+	h = calloc(cap, sizeof(*h));
 	ASSERT_NE(NULL, h);
-	ASSERT_EQ(-ENOSPC, ret);
+	for (n = 0; n < cap; n++) {
+		ret = axon_bo_create_raw(f.fd, max, 0, &h[n], NULL);
+		if (ret)
+			break;
+	}
+	EXPECT_EQ(cap, n) TH_LOG("BO_CREATE %llu of 1 GiB: %s", (unsigned long long)n + 1,
+				 strerror(-ret));
 	ret = axon_bo_create_raw(g.fd, AXON_PAGE, 0, &other, NULL);
-	EXPECT_EQ(0, ret) TH_LOG("another file cannot create a buffer: %s (%llu in one file)",
-				 strerror(-ret), (unsigned long long)n);
-	if (!ret)
+	EXPECT_EQ(0, ret) TH_LOG("another file cannot create a buffer: %s", strerror(-ret));
+	if (!ret) {
+		ASSERT_EQ(0, axon_bo_info_raw(g.fd, other, &info));
+		m = mmap(NULL, AXON_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, g.fd,
+			 info.mmap_offset);
+		ASSERT_NE(MAP_FAILED, m);
+		memset(m, 0x5a, AXON_PAGE);
+		EXPECT_EQ(0x5a, ((uint8_t *)m)[AXON_PAGE - 1]);
+		munmap(m, AXON_PAGE);
 		axon_gem_close(g.fd, other);
+	}
+	if (n)
+		EXPECT_EQ(0, axon_bo_info_raw(f.fd, h[0], &info));
 	for (i = 0; i < n; i++)
 		axon_gem_close(f.fd, h[i]);
 	free(h);
@@ -2228,7 +2270,7 @@ static void enomem_walk(struct __test_metadata *_metadata, int fd, const struct 
 		if (hit && ret) {
 			failed++;
 			nomem += ret == -ENOMEM;
-			EXPECT_TRUE(ret == -ENOMEM || (op->also && ret == op->also))
+			EXPECT_TRUE(ret == -ENOMEM || (op->also && ret == -op->also))
 				TH_LOG("%s with its allocation %u failing: %s", op->name, n,
 				       strerror(-ret));
 		}
@@ -2277,18 +2319,6 @@ static int close_bo_done(int fd, void *arg)
 	struct enomem_ctx *x = arg;
 
 	return axon_gem_close(fd, x->bo);
-}
-
-/*
- * BO_INFO allocates only for a buffer without an mmap offset yet: one
- * imported from another device (the driver's own buffers get theirs at
- * BO_CREATE).
- */
-static int bo_info_prep(int fd, void *arg)
-{
-	struct enomem_ctx *x = arg;
-
-	return axon_prime_import(fd, x->dfd, &x->bo);
 }
 
 static int bo_info_call(int fd, void *arg)
@@ -2390,21 +2420,43 @@ static void foreign_dmabuf(struct __test_metadata *_metadata, struct axon_dev *d
 	ASSERT_EQ(0, axon_prime_export(d1->fd, bo->handle, DRM_CLOEXEC | DRM_RDWR, &x->dfd));
 }
 
-TEST_F(uapi, enomem_bo_info_under_fault_injection)
+/*
+ * BO_INFO allocates nothing, also for the buffer's first offset (an
+ * imported one included): uapi.rst lists no -ENOMEM for it. With the
+ * first allocation set to fail, it works and the failure is not used.
+ */
+TEST_F(uapi, bo_info_allocates_nothing_under_fault_injection)
 {
-	static const struct enomem_op op = { "BO_INFO", bo_info_prep, bo_info_call,
-					     close_bo_done, 0 };
+	static const struct enomem_op op = { "BO_INFO", NULL, bo_info_call, NULL, 0 };
 	struct enomem_ctx x = { 0 };
+	struct drm_axon_bo_info info;
 	struct axon_dev d1;
 	struct axon_bo bo;
+	uint32_t own[2];
+	unsigned int i;
+	bool hit;
 
 	if (!need_fail_nth(_metadata))
 		return;
 	foreign_dmabuf(_metadata, &d1, &bo, &x);
-	enomem_walk(_metadata, self->d.fd, &op, &x);
+	ASSERT_EQ(0, axon_bo_create_raw(self->d.fd, AXON_PAGE, 0, &own[0], NULL));
+	ASSERT_EQ(0, axon_prime_import(self->d.fd, x.dfd, &own[1]));
+	for (i = 0; i < 2; i++) {
+		x.bo = own[i];
+		EXPECT_EQ(0, fail_nth(&op, self->d.fd, &x, 1, &hit))
+			TH_LOG("BO_INFO of %s buffer with an allocation failing",
+			       i ? "an imported" : "a new");
+		EXPECT_FALSE(hit) TH_LOG("BO_INFO of %s buffer allocated",
+					 i ? "an imported" : "a new");
+		/* the second call finds the same offset */
+		ASSERT_EQ(0, axon_bo_info_raw(self->d.fd, own[i], &info));
+		EXPECT_NE(0, info.mmap_offset);
+		axon_gem_close(self->d.fd, own[i]);
+	}
 	close(x.dfd);
 	axon_bo_free(&bo);
 	axon_dev_close(&d1);
+	axon_assert_works(_metadata, self->d.fd);
 }
 
 /* SUBMIT making a buffer of another device resident: the attachment is mapped */
@@ -2427,7 +2479,7 @@ static int submit_import_prep(int fd, void *arg)
 	return 0;
 }
 
-TEST_F(uapi, enomem_submit_import_under_fault_injection)
+TEST_F_TIMEOUT(uapi, enomem_submit_import_under_fault_injection, 180)
 {
 	static const struct enomem_op op = { "SUBMIT of an import", submit_import_prep,
 					     submit_call, submit_done, 0 };
@@ -2446,7 +2498,7 @@ TEST_F(uapi, enomem_submit_import_under_fault_injection)
 	axon_dev_close(&d1);
 }
 
-TEST_F(uapi, enomem_submit_under_fault_injection)
+TEST_F_TIMEOUT(uapi, enomem_submit_under_fault_injection, 180)
 {
 	static const struct enomem_op op = { "SUBMIT", submit_prep, submit_call, submit_done, 0 };
 	struct enomem_ctx x = { 0 };
