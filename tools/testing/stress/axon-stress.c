@@ -859,6 +859,8 @@ int main(int argc, char **argv)
 	all_counts = shared;
 	all_procs = procs;
 	budget = calls;
+	printf("1..1\n");
+	fflush(stdout);
 	signal(SIGPIPE, SIG_IGN);
 
 	t0 = now_ns();
