@@ -327,6 +327,8 @@ static void axon_job_blame(struct axon_job *job)
 	struct axon_device *adev = job->adev;
 	int hangs = atomic_inc_return(&priv->hangs);
 
+	atomic_inc(&adev->hang_count);
+
 	drm_warn(&adev->drm, "queue %u: job %llu timed out (hang %d of its file)\n",
 		 job->queue->id, job->status.id, hangs);
 
@@ -435,6 +437,9 @@ static void axon_device_recover(struct axon_device *adev,
 	unsigned int i;
 	bool hw_ok;
 
+	atomic_inc(&adev->reset_count);
+	atomic_inc(&adev->device_reset_count);
+
 	for (i = 0; i < adev->num_queues; i++) {
 		if (&adev->queues[i] != bad_q)
 			drm_sched_stop(&adev->queues[i].sched, NULL);
@@ -501,6 +506,8 @@ static void axon_queue_recover(struct axon_queue *q, struct axon_job *bad,
 	unsigned long flags;
 	LIST_HEAD(done);
 	int ret;
+
+	atomic_inc(&q->adev->reset_count);
 
 	axon_queue_stop(q, &done);
 	axon_jobs_signal(&done);
@@ -860,6 +867,40 @@ void axon_job_file_free(struct axon_file_priv *priv)
 {
 	xa_destroy(&priv->jobs);
 	kvfree(priv->history);
+}
+
+/**
+ * axon_job_file_busy_ns() - time a file's jobs spent on one queue
+ * @priv: the file
+ * @qid: the queue
+ *
+ * The time of the file's finished jobs and of its job in progress on the
+ * queue, up to now. A job is counted from the moment it was written to the
+ * ring or the previous job of the queue finished, whichever is later, to
+ * its completion.
+ *
+ * Return: nanoseconds.
+ */
+u64 axon_job_file_busy_ns(struct axon_file_priv *priv, unsigned int qid)
+{
+	struct axon_queue *q = &priv->adev->queues[qid];
+	struct axon_job *job;
+	unsigned long flags;
+	u64 ns;
+
+	spin_lock_irqsave(&q->lock, flags);
+	ns = atomic64_read(&priv->busy_ns[qid]);
+	/* The oldest job on the ring is the one in progress. */
+	job = list_first_entry_or_null(&q->inflight, struct axon_job, node);
+	if (job && job->file_priv == priv) {
+		ktime_t start = ktime_after(job->hw_start, q->last_done) ?
+				job->hw_start : q->last_done;
+
+		ns += ktime_to_ns(ktime_sub(ktime_get(), start));
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	return ns;
 }
 
 /*
