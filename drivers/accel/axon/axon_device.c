@@ -496,6 +496,7 @@ void axon_device_fini(struct axon_device *adev)
 		synchronize_irq(pci_irq_vector(adev->pdev, i));
 	synchronize_irq(adev->err_irq);
 	cancel_work_sync(&adev->fatal_work);
+	cancel_work_sync(&adev->user_reset_work);
 	for (i = 0; i < adev->num_queues; i++)
 		cancel_work_sync(&adev->queues[i].fault_work);
 

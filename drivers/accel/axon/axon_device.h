@@ -34,6 +34,7 @@ struct pci_dev;
 #define AXON_JOB_HISTORY		1024
 #define AXON_BAN_THRESHOLD		3
 #define AXON_TIMESTAMP_HZ		1000000000ULL
+#define AXON_USER_RESET_DEVICE		BIT(AXON_MAX_HW_QUEUES)
 
 /*
  * Every ring has room for more jobs than the scheduler ever puts on the
@@ -149,6 +150,9 @@ struct axon_as_slot {
  * @hang_count: jobs that timed out (each blamed on its file)
  * @reset_count: queue resets and whole-device resets the driver performed
  * @device_reset_count: the whole-device resets among @reset_count
+ * @user_reset_work: resets requested through debugfs, on @reset_wq
+ * @user_reset_req: the resets @user_reset_work is to do: bit q for queue
+ *	q, %AXON_USER_RESET_DEVICE for the whole device
  */
 struct axon_device {
 	struct drm_device drm;
@@ -195,6 +199,9 @@ struct axon_device {
 	atomic_t hang_count;
 	atomic_t reset_count;
 	atomic_t device_reset_count;
+
+	struct work_struct user_reset_work;
+	atomic_t user_reset_req;
 };
 
 /**
@@ -215,6 +222,7 @@ struct axon_device {
  * @killed: the file was closed by a process being killed: its jobs that
  *	have not reached the hardware never do (they end with -ESRCH)
  * @busy_ns: nanoseconds the file's jobs spent executing, per queue
+ * @client_id: the DRM client id of the file (&drm_file.client_id)
  */
 struct axon_file_priv {
 	struct kref refcount;
@@ -231,6 +239,7 @@ struct axon_file_priv {
 	bool banned;
 	bool killed;
 	atomic64_t busy_ns[AXON_MAX_HW_QUEUES];
+	u64 client_id;
 };
 
 static inline struct axon_device *to_axon_device(struct drm_device *drm)

@@ -23,6 +23,7 @@
 #include <drm/drm_print.h>
 #include <drm/axon_accel.h>
 
+#include "axon_debugfs.h"
 #include "axon_device.h"
 #include "axon_drv.h"
 #include "axon_gem.h"
@@ -37,6 +38,8 @@
  * holding the ones listed before it, never while holding one listed after
  * it; lockdep checks the order in the debug-kernel test runs.
  *
+ * 0. &drm_device.filelist_mutex (the DRM core's): the debugfs file
+ *    ``clients`` walks the open files under it and takes 7 and 8 of each.
  * 1. &axon_device.bos_lock, &axon_device.vms_lock (never nested with each
  *    other): the device's lists of buffers and VMs, walked at removal.
  * 2. The reservation locks of GEM objects (&dma_resv, a ww_mutex class,
@@ -53,6 +56,10 @@
  * 8. &axon_queue.lock (spinlock, also taken in the queue interrupt): a
  *    queue's ring and the jobs on it.
  * 9. &axon_device.as_lock (spinlock, interrupt-safe): the AS slots.
+ *
+ * The debugfs files ``queues`` and ``as_slots`` take 8 and 9 alone; the
+ * ``reset`` file queues its work on &axon_device.reset_wq and waits for it
+ * holding nothing.
  *
  * Fence locks and the scheduler's own locks are taken only with none of 5-9
  * held, except that the hardware fences are initialised (not signalled)
@@ -125,11 +132,13 @@ static int axon_open(struct drm_device *dev, struct drm_file *file)
 	}
 
 	priv->adev = adev;
+	priv->client_id = file->client_id;
 	priv->vm = axon_vm_create(adev);
 	if (IS_ERR(priv->vm)) {
 		ret = PTR_ERR(priv->vm);
 		goto err_free;
 	}
+	priv->vm->client_id = file->client_id;
 
 	ret = axon_job_open(priv);
 	if (ret)
@@ -459,6 +468,8 @@ static int axon_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		axon_device_fini(adev);
 		return ret;
 	}
+
+	axon_debugfs_init(adev);
 
 	ret = drm_dev_register(&adev->drm, 0);
 	if (ret) {

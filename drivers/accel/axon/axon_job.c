@@ -579,6 +579,66 @@ static void axon_queue_fault_work(struct work_struct *work)
 	drm_dev_exit(idx);
 }
 
+/*
+ * The resets requested through debugfs (axon_job_user_reset()), on
+ * &axon_device.reset_wq like every other reset.
+ */
+static void axon_job_user_reset_work(struct work_struct *work)
+{
+	struct axon_device *adev = container_of(work, struct axon_device,
+						user_reset_work);
+	u32 req = atomic_xchg(&adev->user_reset_req, 0);
+	unsigned int i;
+	int idx;
+
+	if (!drm_dev_enter(&adev->drm, &idx))
+		return;
+
+	if (READ_ONCE(adev->hw_dead)) {
+		/* Every job fails in run_job; nothing is left to recover. */
+	} else if (req & AXON_USER_RESET_DEVICE) {
+		drm_info(&adev->drm, "device reset requested through debugfs\n");
+		axon_device_recover(adev, NULL, NULL, 0);
+	} else {
+		for (i = 0; i < adev->num_queues; i++) {
+			struct axon_queue *q = &adev->queues[i];
+
+			if (!(req & BIT(i)))
+				continue;
+			drm_info(&adev->drm, "queue %u: reset requested through debugfs\n",
+				 i);
+			drm_sched_stop(&q->sched, NULL);
+			axon_queue_recover(q, NULL, true);
+			axon_sched_start(&q->sched);
+		}
+	}
+
+	drm_dev_exit(idx);
+}
+
+/**
+ * axon_job_user_reset() - reset queues or the whole device on request
+ * @adev: the device
+ * @req: bit q to reset queue q, %AXON_USER_RESET_DEVICE for the whole device
+ *
+ * Runs the resets as the timeout handler does, on &axon_device.reset_wq,
+ * and waits for them, but blames no file: the job each reset cuts short
+ * (the oldest on the ring of a queue) fails with -ECANCELED, the jobs
+ * behind it run again. Sleeps.
+ *
+ * Return: 0, -ENODEV if the device is gone, -EIO if it is dead.
+ */
+int axon_job_user_reset(struct axon_device *adev, u32 req)
+{
+	atomic_or(req, &adev->user_reset_req);
+	queue_work(adev->reset_wq, &adev->user_reset_work);
+	flush_work(&adev->user_reset_work);
+
+	if (drm_dev_is_unplugged(&adev->drm))
+		return -ENODEV;
+	return READ_ONCE(adev->hw_dead) ? -EIO : 0;
+}
+
 static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
 {
 	struct axon_job *job = to_axon_job(sched_job);
@@ -761,6 +821,8 @@ int axon_job_init(struct axon_device *adev)
 	};
 	unsigned int i;
 	int ret;
+
+	INIT_WORK(&adev->user_reset_work, axon_job_user_reset_work);
 
 	for (i = 0; i < adev->num_queues; i++) {
 		struct axon_queue *q = &adev->queues[i];

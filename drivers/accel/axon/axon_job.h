@@ -119,6 +119,7 @@ int axon_job_init(struct axon_device *adev);
 irqreturn_t axon_job_irq_handler(int irq, void *arg);
 void axon_job_reset_device(struct axon_device *adev, int err);
 void axon_job_kill_all(struct axon_device *adev, int err);
+int axon_job_user_reset(struct axon_device *adev, u32 req);
 
 int axon_job_open(struct axon_file_priv *priv);
 void axon_job_close(struct axon_file_priv *priv);
