@@ -321,4 +321,333 @@ TEST_F_TIMEOUT(obs, sysfs_busy_time_survives_device_reset, 120)
 					       (unsigned long long)b1[q]);
 }
 
+/* ------------------------------------------------------------------ */
+/* debugfs                                                            */
+/* ------------------------------------------------------------------ */
+
+#define DBGFS_MAX	65536
+
+/* The device's debugfs directory; false (and the test skipped) without one. */
+static bool dbgfs_dir(struct __test_metadata *_metadata, const struct axon_dev *d,
+		      char *dir, size_t len)
+{
+	char bdf[64];
+	struct stat st;
+
+	ASSERT_EQ(0, axon_minor_bdf(d->minor, bdf, sizeof(bdf)));
+	snprintf(dir, len, "/sys/kernel/debug/accel/%s", bdf);
+	if (stat(dir, &st)) {
+		ASSERT_FALSE(axon_expect_devices(1)) TH_LOG("no %s: %s", dir, strerror(errno));
+		SKIP(return false, "no %s (debugfs not mounted?)", dir);
+	}
+	return true;
+}
+
+/* The whole of a debugfs file, in a static buffer. */
+static const char *dbgfs_read(struct __test_metadata *_metadata, const char *dir,
+			      const char *name)
+{
+	static char buf[DBGFS_MAX];
+	char path[300];
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	EXPECT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+	if (fd < 0) {
+		buf[0] = '\0';
+		return buf;
+	}
+	while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int dbgfs_write(const char *dir, const char *name, const char *s)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return axon_write_file(path, s);
+}
+
+/* The line of text starting with prefix (copied to line), or false. */
+static bool find_line(const char *text, const char *prefix, char *line, size_t len)
+{
+	size_t pl = strlen(prefix);
+	const char *p = text;
+
+	while (p && *p) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		if (l >= pl && !strncmp(p, prefix, pl)) {
+			if (l >= len)
+				l = len - 1;
+			memcpy(line, p, l);
+			line[l] = '\0';
+			return true;
+		}
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+/* The numeric value of " key=" in line, or -1. */
+static long long field(const char *line, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), " %s=", key);
+	p = strstr(line, k);
+	if (!p) {
+		snprintf(k, sizeof(k), "\t%s=", key);
+		p = strstr(line, k);
+	}
+	return p ? strtoll(p + strlen(k), NULL, 10) : -1;
+}
+
+/* The string value of " key=" in line (up to a space). */
+static void field_str(const char *line, const char *key, char *out, size_t len)
+{
+	char k[64];
+	const char *p;
+	size_t n;
+
+	snprintf(k, sizeof(k), " %s=", key);
+	p = strstr(line, k);
+	out[0] = '\0';
+	if (!p)
+		return;
+	p += strlen(k);
+	n = strcspn(p, " \n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static uint64_t client_id(struct __test_metadata *_metadata, int fd)
+{
+	uint64_t id = 0;
+
+	EXPECT_TRUE(axon_fdinfo_get(fd, "drm-client-id", &id));
+	return id;
+}
+
+/* Wait until queue q's listing shows job id of client cid; its line in line. */
+static bool wait_job_listed(struct __test_metadata *_metadata, const char *dir, uint32_t q,
+			    uint64_t id, uint64_t cid, char *line, size_t len)
+{
+	char prefix[96];
+	int i;
+
+	snprintf(prefix, sizeof(prefix), "\tjob=%llu client=%llu ", (unsigned long long)id,
+		 (unsigned long long)cid);
+	for (i = 0; i < 500; i++) {
+		const char *t = dbgfs_read(_metadata, dir, "queues");
+		char qp[32];
+		const char *qs;
+
+		snprintf(qp, sizeof(qp), "queue %u ", q);
+		qs = strstr(t, qp);
+		if (qs && find_line(qs, prefix, line, len))
+			return true;
+		axon_sleep_ms(1);
+	}
+	return false;
+}
+
+/*
+ * With a job of file A hung on queue q and file B idle after one job, the
+ * listings show: the queue BUSY with that one job (A's client id, its
+ * seqno, a slot), the slot bound to A with one active job, both clients
+ * with their job counts, and no hang. The reset trigger then ends the job
+ * with -ECANCELED well before its timeout, counts a reset and no hang, and
+ * the queue is idle and works again.
+ */
+TEST_F_TIMEOUT(obs, debugfs_state_and_queue_reset, 120)
+{
+	uint32_t q = self->nq > 1 ? 1 : 0;
+	char dir[160], line[512], prefix[64], state[32], comm[32];
+	uint64_t ca, cb, id, t0, ms, h0, r0, slot, seqno;
+	struct drm_axon_job_wait w;
+	const char *t, *qs;
+	struct axon_bo cmd;
+	struct axon_dev b;
+
+	if (!dbgfs_dir(_metadata, &self->d, dir, sizeof(dir)))
+		return;
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	ca = client_id(_metadata, self->d.fd);
+	cb = client_id(_metadata, b.fd);
+	ASSERT_NE(ca, cb);
+	/* The last job on q before A's, so DONE_SEQNO is one behind A's. */
+	axon_assert_works_q(_metadata, b.fd, q);
+	h0 = sysfs_get(_metadata, &self->d, "npu_hang_count");
+	r0 = sysfs_get(_metadata, &self->d, "npu_reset_count");
+
+	axon_dbg_wr(&self->g, AXON_DBG_HANG, 1u << q);
+	t0 = axon_now_ns();
+	id = submit_nop(_metadata, self->d.fd, q, &cmd);
+	ASSERT_TRUE(wait_job_listed(_metadata, dir, q, id, ca, line, sizeof(line)))
+		TH_LOG("job %llu of client %llu not listed on queue %u:\n%s",
+		       (unsigned long long)id, (unsigned long long)ca, q,
+		       dbgfs_read(_metadata, dir, "queues"));
+	TH_LOG("%s", line);
+	seqno = field(line, "seqno");
+	slot = field(line, "slot");
+	EXPECT_LT(0, (long long)seqno);
+	EXPECT_GT(AXON_P(&self->d, NUM_AS_SLOTS), slot);
+	EXPECT_LE(0, field(line, "age_us"));
+
+	t = dbgfs_read(_metadata, dir, "queues");
+	snprintf(prefix, sizeof(prefix), "queue %u ", q);
+	ASSERT_TRUE(find_line(t, prefix, line, sizeof(line))) TH_LOG("%s", t);
+	TH_LOG("%s", line);
+	field_str(line, "state", state, sizeof(state));
+	EXPECT_STREQ("BUSY", state);
+	EXPECT_EQ(1, field(line, "inflight"));
+	EXPECT_EQ((long long)seqno, field(line, "seqno"));
+	EXPECT_EQ(0, field(line, "stopped"));
+	/* The hung descriptor was not fetched past: HEAD is one behind TAIL. */
+	EXPECT_EQ(field(line, "head") + 1, field(line, "tail"));
+	EXPECT_EQ((long long)seqno - 1, field(line, "done_seqno"));
+	qs = strstr(t, prefix);
+	EXPECT_EQ(1, (int)(strchr(qs, '\n') && strchr(qs, '\n')[1] == '\t'));
+
+	t = dbgfs_read(_metadata, dir, "as_slots");
+	snprintf(prefix, sizeof(prefix), "slot %llu ", (unsigned long long)slot);
+	ASSERT_TRUE(find_line(t, prefix, line, sizeof(line))) TH_LOG("%s", t);
+	TH_LOG("%s", line);
+	EXPECT_EQ((long long)ca, field(line, "client"));
+	EXPECT_EQ(1, field(line, "active"));
+	EXPECT_EQ(1, field(line, "hw_enabled"));
+
+	t = dbgfs_read(_metadata, dir, "clients");
+	snprintf(prefix, sizeof(prefix), "client %llu ", (unsigned long long)ca);
+	ASSERT_TRUE(find_line(t, prefix, line, sizeof(line))) TH_LOG("%s", t);
+	TH_LOG("%s", line);
+	EXPECT_EQ(getpid(), field(line, "pid"));
+	field_str(line, "comm", comm, sizeof(comm));
+	EXPECT_STREQ("axon_obs", comm);
+	EXPECT_EQ(1, field(line, "submitted"));
+	EXPECT_EQ(1, field(line, "live"));
+	EXPECT_EQ(0, field(line, "hangs"));
+	snprintf(prefix, sizeof(prefix), "client %llu ", (unsigned long long)cb);
+	ASSERT_TRUE(find_line(t, prefix, line, sizeof(line))) TH_LOG("%s", t);
+	EXPECT_EQ(1, field(line, "submitted"));
+	EXPECT_EQ(0, field(line, "live"));
+
+	/* The reset trigger recovers the hung job, blaming no one. */
+	snprintf(prefix, sizeof(prefix), "%u", q);
+	ASSERT_EQ(0, dbgfs_write(dir, "reset", prefix));
+	ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, id, AXON_WAIT_NS, &w));
+	ms = (axon_now_ns() - t0) / NSEC_PER_MSEC_ULL;
+	EXPECT_EQ(-ECANCELED, w.error) TH_LOG("the job ended with %d after %llu ms", w.error,
+					      (unsigned long long)ms);
+	EXPECT_GT(self->tmo_ms, ms);
+	EXPECT_EQ(h0, sysfs_get(_metadata, &self->d, "npu_hang_count"));
+	EXPECT_EQ(r0 + 1, sysfs_get(_metadata, &self->d, "npu_reset_count"));
+	t = dbgfs_read(_metadata, dir, "clients");
+	snprintf(prefix, sizeof(prefix), "client %llu ", (unsigned long long)ca);
+	ASSERT_TRUE(find_line(t, prefix, line, sizeof(line))) TH_LOG("%s", t);
+	EXPECT_EQ(0, field(line, "hangs"));
+	t = dbgfs_read(_metadata, dir, "queues");
+	snprintf(prefix, sizeof(prefix), "queue %u ", q);
+	ASSERT_TRUE(find_line(t, prefix, line, sizeof(line))) TH_LOG("%s", t);
+	field_str(line, "state", state, sizeof(state));
+	EXPECT_STREQ("IDLE", state);
+	EXPECT_EQ(0, field(line, "inflight"));
+	axon_assert_works_q(_metadata, self->d.fd, q);
+	axon_bo_free(&cmd);
+	axon_dev_close(&b);
+}
+
+/*
+ * "device" resets the whole device: the hung job of A fails with
+ * -ECANCELED, B's job queued behind it on the same queue runs again and
+ * completes, one device reset and no hang are counted.
+ */
+TEST_F_TIMEOUT(obs, debugfs_device_reset, 120)
+{
+	uint32_t q = 0;
+	char dir[160], line[512];
+	uint64_t ca, id, idb, h0, d0;
+	struct drm_axon_job_wait w;
+	struct axon_bo cmd, bcmd, out;
+	struct axon_dev b;
+	struct axon_cmd c;
+	struct drm_axon_bo_ref ref;
+	struct axon_job_args a = { .queue = q, .bos = &ref, .nbos = 1 };
+
+	if (!dbgfs_dir(_metadata, &self->d, dir, sizeof(dir)))
+		return;
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	ca = client_id(_metadata, self->d.fd);
+	h0 = sysfs_get(_metadata, &self->d, "npu_hang_count");
+	d0 = sysfs_get(_metadata, &self->d, "npu_device_reset_count");
+	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &out);
+	ref = axon_ref(&out, AXON_W);
+
+	axon_dbg_wr(&self->g, AXON_DBG_HANG, 1u << q);
+	id = submit_nop(_metadata, self->d.fd, q, &cmd);
+	ASSERT_TRUE(wait_job_listed(_metadata, dir, q, id, ca, line, sizeof(line)));
+	axon_cmd_init(&c);
+	axon_cmd_fill(&c, out.addr, out.size, 0x600d600d);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, b.fd, &c, &a, &bcmd, &idb));
+	ASSERT_EQ(0, dbgfs_write(dir, "reset", "device\n"));
+	ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, id, AXON_WAIT_NS, &w));
+	EXPECT_EQ(-ECANCELED, w.error);
+	ASSERT_EQ(0, axon_job_wait_rel(b.fd, idb, AXON_WAIT_NS, &w));
+	EXPECT_EQ(0, w.error);
+	EXPECT_EQ(-1, axon_find_not32(out.map, 0x600d600d, out.size / 4));
+	EXPECT_EQ(h0, sysfs_get(_metadata, &self->d, "npu_hang_count"));
+	EXPECT_EQ(d0 + 1, sysfs_get(_metadata, &self->d, "npu_device_reset_count"));
+	for (q = 0; q < self->nq; q++)
+		axon_assert_works_q(_metadata, self->d.fd, q);
+	axon_bo_free(&out);
+	axon_bo_free(&bcmd);
+	axon_bo_free(&cmd);
+	axon_dev_close(&b);
+}
+
+/* The reset file refuses anything but "device" and a queue in use, and non-root. */
+TEST_F(obs, debugfs_reset_refuses)
+{
+	char dir[160], path[200], n[16];
+	uint64_t r0;
+	pid_t pid;
+	int st;
+
+	if (!dbgfs_dir(_metadata, &self->d, dir, sizeof(dir)))
+		return;
+	r0 = sysfs_get(_metadata, &self->d, "npu_reset_count");
+	snprintf(n, sizeof(n), "%u", self->nq);
+	EXPECT_EQ(-EINVAL, dbgfs_write(dir, "reset", n));
+	EXPECT_EQ(-EINVAL, dbgfs_write(dir, "reset", "-1"));
+	EXPECT_EQ(-EINVAL, dbgfs_write(dir, "reset", "devices"));
+	EXPECT_EQ(-EINVAL, dbgfs_write(dir, "reset", "0123456789abcdefgh"));
+	EXPECT_EQ(r0, sysfs_get(_metadata, &self->d, "npu_reset_count"));
+	snprintf(path, sizeof(path), "%s/reset", dir);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd;
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		_exit(fd < 0 && errno == EACCES ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("an unprivileged process could open %s", path);
+}
+
 TEST_HARNESS_MAIN
