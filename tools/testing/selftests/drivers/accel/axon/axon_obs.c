@@ -14,6 +14,8 @@
  * axon,debug=on) with BAR0 mappable through sysfs; tests skip with the
  * reason otherwise.
  */
+#include <sys/mount.h>
+
 #include "axon_test.h"
 
 FIXTURE(obs) {
@@ -648,6 +650,255 @@ TEST_F(obs, debugfs_reset_refuses)
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		TH_LOG("an unprivileged process could open %s", path);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tracepoints                                                        */
+/* ------------------------------------------------------------------ */
+
+#define TRACEFS	"/sys/kernel/tracing"
+#define TRACE_MAX	(1 << 20)
+
+static char trace_buf[TRACE_MAX];
+
+/* tracefs mounted at TRACEFS with the axon events; false and skipped without. */
+static bool trace_setup(struct __test_metadata *_metadata)
+{
+	struct stat st;
+
+	if (stat(TRACEFS "/events", &st))
+		mount("nodev", TRACEFS, "tracefs", 0, NULL);
+	if (stat(TRACEFS "/events", &st)) {
+		ASSERT_FALSE(axon_expect_devices(1))
+			TH_LOG("no tracefs at %s: %s", TRACEFS, strerror(errno));
+		SKIP(return false, "no tracefs at %s (CONFIG_TRACING?)", TRACEFS);
+	}
+	ASSERT_EQ(0, stat(TRACEFS "/events/axon", &st)) TH_LOG("no axon events in tracefs");
+	ASSERT_EQ(0, axon_write_file(TRACEFS "/events/axon/enable", "0"));
+	ASSERT_EQ(0, axon_write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, axon_write_file(TRACEFS "/tracing_on", "1"));
+	ASSERT_EQ(0, axon_write_file(TRACEFS "/events/axon/enable", "1"));
+	return true;
+}
+
+/* Read the trace so far. */
+static const char *trace_read(struct __test_metadata *_metadata)
+{
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	fd = open(TRACEFS "/trace", O_RDONLY | O_CLOEXEC);
+	EXPECT_LE(0, fd);
+	if (fd >= 0) {
+		while (n < sizeof(trace_buf) - 1 &&
+		       (r = read(fd, trace_buf + n, sizeof(trace_buf) - 1 - n)) > 0)
+			n += r;
+		close(fd);
+	}
+	trace_buf[n] = '\0';
+	return trace_buf;
+}
+
+/* Stop tracing the axon events and read the trace. */
+static const char *trace_collect(struct __test_metadata *_metadata)
+{
+	EXPECT_EQ(0, axon_write_file(TRACEFS "/events/axon/enable", "0"));
+	return trace_read(_metadata);
+}
+
+struct trace_ev {
+	char name[32];
+	char line[512];
+};
+
+/*
+ * The axon events of the trace whose fields contain every one of the
+ * " key=value" strings in match (NULL-terminated), in order.
+ */
+static int trace_events(const char *text, const char *const *match, struct trace_ev *ev,
+			int max)
+{
+	const char *p = text;
+	int n = 0;
+
+	while (p && *p && n < max) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		char line[512];
+		const char *name, *colon;
+		bool ok = true;
+		int i;
+
+		if (l >= sizeof(line))
+			l = sizeof(line) - 1;
+		memcpy(line, p, l);
+		line[l] = '\0';
+		p = e ? e + 1 : NULL;
+		if (line[0] == '#')
+			continue;
+		name = strstr(line, ": axon_");
+		if (!name)
+			continue;
+		name += 2;
+		colon = strchr(name, ':');
+		if (!colon)
+			continue;
+		for (i = 0; match[i]; i++)
+			if (!strstr(colon, match[i]))
+				ok = false;
+		if (!ok)
+			continue;
+		snprintf(ev[n].name, sizeof(ev[n].name), "%.*s", (int)(colon - name), name);
+		snprintf(ev[n].line, sizeof(ev[n].line), "%s", colon + 1);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * One job's whole life, in order: its buffer mapped in the file's VM, the
+ * submit, its dependencies done, run (queue, seqno, slot), done (no error,
+ * a device time) and the buffer unmapped when its handle goes; the fields
+ * agree with what the ioctls returned and with debugfs-visible ids.
+ */
+TEST_F_TIMEOUT(obs, trace_one_job, 60)
+{
+	static const char *const order[] = {
+		"axon_residency", "axon_job_submit", "axon_job_deps_done", "axon_job_run",
+		"axon_job_done", "axon_residency",
+	};
+	uint32_t q = self->nq - 1, i;
+	char cm[48], *match[3] = { cm, NULL, NULL };
+	struct drm_axon_bo_ref ref;
+	struct axon_job_args a = { .queue = q, .bos = &ref, .nbos = 1 };
+	struct trace_ev ev[16];
+	struct axon_bo out, cmd;
+	struct axon_cmd c;
+	uint64_t cid, id = 0;
+	const char *t;
+	int n;
+
+	if (!trace_setup(_metadata))
+		return;
+	cid = client_id(_metadata, self->d.fd);
+	snprintf(cm, sizeof(cm), " client=%llu ", (unsigned long long)cid);
+	axon_bo_new(_metadata, self->d.fd, 2 * AXON_PAGE, 0, &out);
+	ref = axon_ref(&out, AXON_W);
+	axon_cmd_init(&c);
+	axon_cmd_fill(&c, out.addr, out.size, 0x7e57);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, &c, &a, &cmd, &id));
+	AXON_ASSERT_JOB_OK(self->d.fd, id);
+	/*
+	 * The command buffer goes too: both buffers are unmapped, when their
+	 * handles go or, if the job's references are still held, when the
+	 * job is released (on the driver's workqueue).
+	 */
+	axon_bo_free(&cmd);
+	axon_bo_free(&out);
+	for (i = 0; i < 2000; i++) {
+		t = trace_read(_metadata);
+		n = trace_events(t, (const char *const *)match, ev, 16);
+		if (n >= 8)
+			break;
+		axon_sleep_ms(1);
+	}
+	t = trace_collect(_metadata);
+	n = trace_events(t, (const char *const *)match, ev, 16);
+	for (i = 0; i < (uint32_t)n; i++)
+		TH_LOG("%s:%s", ev[i].name, ev[i].line);
+	/* Two buffers mapped and unmapped: out and the command buffer. */
+	ASSERT_EQ(8, n) TH_LOG("trace:\n%s", t);
+	EXPECT_STREQ(order[0], ev[0].name);
+	EXPECT_STREQ(order[0], ev[1].name);
+	for (i = 1; i < 5; i++)
+		EXPECT_STREQ(order[i], ev[i + 1].name);
+	EXPECT_STREQ(order[5], ev[6].name);
+	EXPECT_STREQ(order[5], ev[7].name);
+	EXPECT_TRUE(strstr(ev[0].line, " mapped") && strstr(ev[1].line, " mapped"));
+	EXPECT_TRUE(strstr(ev[6].line, " unmapped") && strstr(ev[7].line, " unmapped"));
+	for (i = 2; i < 6; i++) {
+		EXPECT_EQ((long long)id, field(ev[i].line, "job")) TH_LOG("%s", ev[i].line);
+		EXPECT_EQ((long long)q, field(ev[i].line, "queue")) TH_LOG("%s", ev[i].line);
+	}
+	EXPECT_EQ(2, field(ev[2].line, "bos"));
+	EXPECT_EQ(0, field(ev[2].line, "in_syncs"));
+	EXPECT_EQ((long long)axon_cmd_bytes(&c), field(ev[2].line, "cmd_size"));
+	EXPECT_LT(0, field(ev[4].line, "seqno"));
+	EXPECT_EQ(field(ev[4].line, "seqno"), field(ev[5].line, "seqno"));
+	EXPECT_GT(AXON_P(&self->d, NUM_AS_SLOTS), field(ev[4].line, "slot"));
+	EXPECT_EQ(0, field(ev[5].line, "error"));
+	EXPECT_EQ(0, field(ev[5].line, "hw_error"));
+	EXPECT_LT(0, field(ev[5].line, "time_ns"));
+	EXPECT_TRUE(strstr(ev[0].line, "va=0x") != NULL);
+}
+
+/*
+ * A job that reads an address nothing is mapped at: an MMU fault event
+ * naming it, then its done event with -EFAULT and the MMU_FAULT hardware
+ * error; a queue reset and a device reset through debugfs: their events
+ * with the reason.
+ */
+TEST_F_TIMEOUT(obs, trace_fault_and_resets, 60)
+{
+	uint32_t q = 0;
+	char cm[48], qm[48], dir[160], *match[3] = { cm, NULL, NULL };
+	struct drm_axon_bo_ref ref;
+	struct axon_job_args a = { .queue = q, .bos = &ref, .nbos = 1 };
+	struct drm_axon_job_wait w;
+	struct trace_ev ev[16];
+	struct axon_bo out, cmd;
+	struct axon_cmd c;
+	uint64_t cid, id = 0, bad = 0x40000000ull;
+	const char *t;
+	int n, i;
+
+	if (!dbgfs_dir(_metadata, &self->d, dir, sizeof(dir)))
+		return;
+	if (!trace_setup(_metadata))
+		return;
+	cid = client_id(_metadata, self->d.fd);
+	snprintf(cm, sizeof(cm), " client=%llu ", (unsigned long long)cid);
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &out);
+	ref = axon_ref(&out, AXON_W);
+	axon_cmd_init(&c);
+	axon_cmd_copy(&c, bad, out.addr, 64);
+	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, &c, &a, &cmd, &id));
+	ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, id, AXON_WAIT_NS, &w));
+	EXPECT_EQ(-EFAULT, w.error);
+	ASSERT_EQ(0, dbgfs_write(dir, "reset", "0"));
+	ASSERT_EQ(0, dbgfs_write(dir, "reset", "device"));
+	axon_assert_works_q(_metadata, self->d.fd, q);
+	t = trace_collect(_metadata);
+
+	n = trace_events(t, (const char *const *)match, ev, 16);
+	for (i = 0; i < n && strcmp(ev[i].name, "axon_mmu_fault"); i++)
+		;
+	ASSERT_GT(n, i) TH_LOG("no MMU fault event of client %llu:\n%s",
+			       (unsigned long long)cid, t);
+	TH_LOG("%s:%s", ev[i].name, ev[i].line);
+	EXPECT_EQ((long long)id, field(ev[i].line, "job"));
+	EXPECT_TRUE(strstr(ev[i].line, " addr=0x40000000 ") != NULL);
+	EXPECT_TRUE(strstr(ev[i].line, " read") != NULL);
+	ASSERT_GT(n, i + 1);
+	EXPECT_STREQ("axon_job_done", ev[i + 1].name);
+	EXPECT_EQ((long long)id, field(ev[i + 1].line, "job"));
+	EXPECT_EQ(-EFAULT, field(ev[i + 1].line, "error"));
+	EXPECT_EQ(1, field(ev[i + 1].line, "hw_error"));
+
+	snprintf(qm, sizeof(qm), " queue=%u ", q);
+	match[0] = qm;
+	match[1] = " reason=debugfs ";
+	n = trace_events(t, (const char *const *)match, ev, 16);
+	ASSERT_LE(1, n) TH_LOG("no debugfs queue reset event:\n%s", t);
+	EXPECT_STREQ("axon_queue_reset", ev[0].name);
+	match[0] = " reason=debugfs ";
+	match[1] = " ok=1";
+	n = trace_events(t, (const char *const *)match, ev, 16);
+	ASSERT_EQ(1, n) TH_LOG("no debugfs device reset event:\n%s", t);
+	EXPECT_STREQ("axon_device_reset", ev[0].name);
+	axon_bo_free(&cmd);
+	axon_bo_free(&out);
 }
 
 TEST_HARNESS_MAIN
