@@ -188,7 +188,8 @@ TEST_F_TIMEOUT(obs, sysfs_busy_time_follows_known_load, 60)
 	w1 = axon_now_ns();
 	t = ts.map;
 
-	TH_LOG("queue %u: sysfs +%llu us, fdinfo +%llu us, total +%llu us", q, (unsigned long long)(b1[q] - b0[q]), (unsigned long long)((f1 - f0) / 1000),
+	TH_LOG("queue %u: sysfs +%llu us, fdinfo +%llu us, total +%llu us", q,
+	       (unsigned long long)(b1[q] - b0[q]), (unsigned long long)((f1 - f0) / 1000),
 	       (unsigned long long)(tot1 - tot0));
 	TH_LOG("delay %u us, the job's timestamps %llu ns apart, wall %llu us", DELAY_US,
 	       (unsigned long long)(t[1] - t[0]), (unsigned long long)((w1 - w0) / 1000));
@@ -427,7 +428,7 @@ static void field_str(const char *line, const char *key, char *out, size_t len)
 	if (!p)
 		return;
 	p += strlen(k);
-	n = strcspn(p, " \n");
+	n = strcspn(p, "\n ");
 	if (n >= len)
 		n = len - 1;
 	memcpy(out, p, n);
@@ -657,7 +658,7 @@ TEST_F(obs, debugfs_reset_refuses)
 /* ------------------------------------------------------------------ */
 
 #define TRACEFS	"/sys/kernel/tracing"
-#define TRACE_MAX	(1 << 20)
+#define TRACE_MAX	(1024 * 1024)
 
 static char trace_buf[TRACE_MAX];
 
@@ -830,7 +831,7 @@ TEST_F_TIMEOUT(obs, trace_one_job, 60)
 	EXPECT_EQ(0, field(ev[5].line, "error"));
 	EXPECT_EQ(0, field(ev[5].line, "hw_error"));
 	EXPECT_LT(0, field(ev[5].line, "time_ns"));
-	EXPECT_TRUE(strstr(ev[0].line, "va=0x") != NULL);
+	EXPECT_NE(NULL, strstr(ev[0].line, "va=0x"));
 }
 
 /*
@@ -878,8 +879,8 @@ TEST_F_TIMEOUT(obs, trace_fault_and_resets, 60)
 			       (unsigned long long)cid, t);
 	TH_LOG("%s:%s", ev[i].name, ev[i].line);
 	EXPECT_EQ((long long)id, field(ev[i].line, "job"));
-	EXPECT_TRUE(strstr(ev[i].line, " addr=0x40000000 ") != NULL);
-	EXPECT_TRUE(strstr(ev[i].line, " read") != NULL);
+	EXPECT_NE(NULL, strstr(ev[i].line, " addr=0x40000000 "));
+	EXPECT_NE(NULL, strstr(ev[i].line, " read"));
 	ASSERT_GT(n, i + 1);
 	EXPECT_STREQ("axon_job_done", ev[i + 1].name);
 	EXPECT_EQ((long long)id, field(ev[i + 1].line, "job"));
