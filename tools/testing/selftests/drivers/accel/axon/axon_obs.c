@@ -666,6 +666,7 @@ static char trace_buf[TRACE_MAX];
 static bool trace_setup(struct __test_metadata *_metadata)
 {
 	struct stat st;
+	int fd;
 
 	if (stat(TRACEFS "/events", &st))
 		mount("nodev", TRACEFS, "tracefs", 0, NULL);
@@ -676,7 +677,10 @@ static bool trace_setup(struct __test_metadata *_metadata)
 	}
 	ASSERT_EQ(0, stat(TRACEFS "/events/axon", &st)) TH_LOG("no axon events in tracefs");
 	ASSERT_EQ(0, axon_write_file(TRACEFS "/events/axon/enable", "0"));
-	ASSERT_EQ(0, axon_write_file(TRACEFS "/trace", ""));
+	/* Opening "trace" with O_TRUNC clears it (echo > trace). */
+	fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s/trace: %s", TRACEFS, strerror(errno));
+	close(fd);
 	ASSERT_EQ(0, axon_write_file(TRACEFS "/tracing_on", "1"));
 	ASSERT_EQ(0, axon_write_file(TRACEFS "/events/axon/enable", "1"));
 	return true;
