@@ -81,12 +81,14 @@ static struct axon_device *axon_debugfs_adev(struct seq_file *m)
 static void axon_debugfs_queue(struct seq_file *m, struct axon_queue *q,
 			       bool present)
 {
-	ktime_t now = ktime_get();
 	struct axon_job *job;
 	unsigned long flags;
+	ktime_t now;
 	u32 n = 0;
 
 	spin_lock_irqsave(&q->lock, flags);
+	/* Under the lock: no job on the ring started after it. */
+	now = ktime_get();
 	seq_printf(m, "queue %u", q->id);
 	if (present) {
 		u32 state = FIELD_GET(AXON_Q_STATUS_STATE,
