@@ -38,7 +38,8 @@ print_env() {
 
 # Nothing to do when the overlay files are those of the last good build.
 inputs=$( (cd "$repo" && git ls-files -co --exclude-standard drivers/accel/axon \
-	include/uapi/drm/axon_accel.h Documentation/accel/axon MAINTAINERS \
+	include/uapi/drm/axon_accel.h Documentation/accel/axon \
+	Documentation/ABI/testing/sysfs-driver-axon MAINTAINERS \
 	tools/testing/selftests/drivers/accel/axon tools/build/make-patches.sh \
 	tools/build/kernel-fixes |
 	grep -Ev '\.(o|ko|mod|mod\.c|cmd|a)$' | sort | xargs sha256sum) | sha256sum | cut -c1-16)

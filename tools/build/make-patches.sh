@@ -162,7 +162,7 @@ state transitions. Enabled with CONFIG_DRM_ACCEL_AXON_KUNIT_TEST."
 fi
 
 # 5: documentation
-copy Documentation/accel/axon
+copy Documentation/accel/axon Documentation/ABI/testing/sysfs-driver-axon
 sed -i 's|^   qaic/index$|   axon/index\n&|' "$work/Documentation/accel/index.rst"
 grep -q 'axon/index' "$work/Documentation/accel/index.rst"
 commit "Documentation: accel/axon: add the Axon documentation" \

@@ -29,24 +29,71 @@
 
 #define AXON_COMPL_STRIDE		64
 
+/* A device that is gone reads all ones. */
+static u64 axon_queue_hw_busy_ns(struct axon_queue *q)
+{
+	u64 ns = axon_q_read64(q, AXON_Q_BUSY_NS_LO);
+
+	return ns == U64_MAX ? 0 : ns;
+}
+
+/**
+ * axon_queue_busy_ns() - time a queue spent executing descriptors
+ * @q: the queue
+ *
+ * The device's counter, which includes the descriptor in progress, plus
+ * what it counted before the whole-device resets that zeroed it. Device
+ * time (the 1 GHz device timestamp), monotonic over the life of the driver
+ * instance. Sleeps.
+ *
+ * Return: nanoseconds.
+ */
+u64 axon_queue_busy_ns(struct axon_queue *q)
+{
+	struct axon_device *adev = q->adev;
+	bool present;
+	u64 ns;
+	int idx;
+
+	/* The same order as the resets: inside drm_dev_enter(), then the lock. */
+	present = drm_dev_enter(&adev->drm, &idx);
+	mutex_lock(&adev->stats_lock);
+	ns = q->busy_base_ns;
+	if (present)
+		ns += axon_queue_hw_busy_ns(q);
+	mutex_unlock(&adev->stats_lock);
+	if (present)
+		drm_dev_exit(idx);
+
+	return ns;
+}
+
 /**
  * axon_device_hw_reset() - whole-device reset
  * @adev: the device
  *
  * Cancels every queue, disables every slot and resets every register but
- * the MSI-X state. The device does no DMA afterwards.
+ * the MSI-X state. The device does no DMA afterwards. The busy counters
+ * the reset zeroes are first folded into &axon_queue.busy_base_ns.
  *
  * Return: 0, or -ETIMEDOUT / -EIO if the device did not come back.
  */
 int axon_device_hw_reset(struct axon_device *adev)
 {
+	unsigned int i;
 	u32 val;
 	int ret;
+
+	mutex_lock(&adev->stats_lock);
+	for (i = 0; i < adev->num_queues; i++)
+		adev->queues[i].busy_base_ns +=
+			axon_queue_hw_busy_ns(&adev->queues[i]);
 
 	axon_write(adev, AXON_DEV_CTRL, AXON_DEV_CTRL_RESET);
 	ret = readl_poll_timeout(adev->regs + AXON_DEV_CTRL, val,
 				 !(val & AXON_DEV_CTRL_RESET), 100,
 				 AXON_DEV_RESET_TIMEOUT_US);
+	mutex_unlock(&adev->stats_lock);
 	if (ret)
 		return ret;
 
@@ -365,6 +412,11 @@ int axon_device_init(struct axon_device *adev)
 		return -ENODEV;
 	}
 
+	/* Before the first reset, which takes it. */
+	ret = drmm_mutex_init(&adev->drm, &adev->stats_lock);
+	if (ret)
+		return ret;
+
 	ret = axon_device_hw_reset(adev);
 	if (ret) {
 		drm_err(&adev->drm, "device reset failed: %d\n", ret);
@@ -444,6 +496,7 @@ void axon_device_fini(struct axon_device *adev)
 		synchronize_irq(pci_irq_vector(adev->pdev, i));
 	synchronize_irq(adev->err_irq);
 	cancel_work_sync(&adev->fatal_work);
+	cancel_work_sync(&adev->user_reset_work);
 	for (i = 0; i < adev->num_queues; i++)
 		cancel_work_sync(&adev->queues[i].fault_work);
 

@@ -34,6 +34,7 @@ struct pci_dev;
 #define AXON_JOB_HISTORY		1024
 #define AXON_BAN_THRESHOLD		3
 #define AXON_TIMESTAMP_HZ		1000000000ULL
+#define AXON_USER_RESET_DEVICE		BIT(AXON_MAX_HW_QUEUES)
 
 /*
  * Every ring has room for more jobs than the scheduler ever puts on the
@@ -64,6 +65,9 @@ struct pci_dev;
  *	completions and leaves queue errors to the reset code
  * @last_done: time the last job of this queue finished, for busy accounting
  * @faults: errors naming no job since the queue last completed a job
+ * @busy_base_ns: busy time of the queue that the device's counter
+ *	(Qn_BUSY_NS) no longer holds: what it had counted before each
+ *	whole-device reset; protected by &axon_device.stats_lock
  */
 struct axon_queue {
 	struct axon_device *adev;
@@ -84,6 +88,8 @@ struct axon_queue {
 	bool stopped;
 	ktime_t last_done;
 	u32 faults;
+
+	u64 busy_base_ns;
 };
 
 /**
@@ -138,6 +144,15 @@ struct axon_as_slot {
  *	release of a buffer's DMA mappings
  * @bos: every buffer object of the device (&axon_gem_object.dev_node),
  *	until it is freed
+ * @stats_lock: protects &axon_queue.busy_base_ns and is held across every
+ *	whole-device reset, so that a reader of the busy time never sees the
+ *	device's counters zeroed but not yet folded into the base
+ * @hang_count: jobs that timed out (each blamed on its file)
+ * @reset_count: queue resets and whole-device resets the driver performed
+ * @device_reset_count: the whole-device resets among @reset_count
+ * @user_reset_work: resets requested through debugfs, on @reset_wq
+ * @user_reset_req: the resets @user_reset_work is to do: bit q for queue
+ *	q, %AXON_USER_RESET_DEVICE for the whole device
  */
 struct axon_device {
 	struct drm_device drm;
@@ -179,6 +194,14 @@ struct axon_device {
 	struct list_head vms;
 	struct mutex bos_lock; /* protects @bos, see @bos_lock */
 	struct list_head bos;
+
+	struct mutex stats_lock; /* protects the busy-time bases */
+	atomic_t hang_count;
+	atomic_t reset_count;
+	atomic_t device_reset_count;
+
+	struct work_struct user_reset_work;
+	atomic_t user_reset_req;
 };
 
 /**
@@ -199,6 +222,7 @@ struct axon_device {
  * @killed: the file was closed by a process being killed: its jobs that
  *	have not reached the hardware never do (they end with -ESRCH)
  * @busy_ns: nanoseconds the file's jobs spent executing, per queue
+ * @client_id: the DRM client id of the file (&drm_file.client_id)
  */
 struct axon_file_priv {
 	struct kref refcount;
@@ -215,6 +239,7 @@ struct axon_file_priv {
 	bool banned;
 	bool killed;
 	atomic64_t busy_ns[AXON_MAX_HW_QUEUES];
+	u64 client_id;
 };
 
 static inline struct axon_device *to_axon_device(struct drm_device *drm)
@@ -270,6 +295,7 @@ int axon_device_hw_reset(struct axon_device *adev);
 void axon_device_hw_enable(struct axon_device *adev);
 int axon_queue_hw_enable(struct axon_queue *q);
 int axon_queue_hw_reset(struct axon_queue *q);
+u64 axon_queue_busy_ns(struct axon_queue *q);
 
 struct axon_file_priv *axon_file_priv_get(struct axon_file_priv *priv);
 void axon_file_priv_put(struct axon_file_priv *priv);

@@ -23,11 +23,13 @@
 #include <drm/drm_print.h>
 #include <drm/axon_accel.h>
 
+#include "axon_debugfs.h"
 #include "axon_device.h"
 #include "axon_drv.h"
 #include "axon_gem.h"
 #include "axon_job.h"
 #include "axon_mmu.h"
+#include "axon_sysfs.h"
 
 /**
  * DOC: Locking
@@ -36,6 +38,8 @@
  * holding the ones listed before it, never while holding one listed after
  * it; lockdep checks the order in the debug-kernel test runs.
  *
+ * 0. &drm_device.filelist_mutex (the DRM core's): the debugfs file
+ *    ``clients`` walks the open files under it and takes 7 and 8 of each.
  * 1. &axon_device.bos_lock, &axon_device.vms_lock (never nested with each
  *    other): the device's lists of buffers and VMs, walked at removal.
  * 2. The reservation locks of GEM objects (&dma_resv, a ww_mutex class,
@@ -44,15 +48,22 @@
  * 4. &axon_gem_object.mappings_lock: a buffer's per-VM mappings.
  * 5. &axon_vm.lock: a VM's address allocator, page tables and residency.
  *    Page tables are allocated under it (GFP_KERNEL).
- * 6. &axon_file_priv.history_lock (spinlock): a file's job table and
+ * 6. &axon_device.stats_lock: the busy-time bases; held across a
+ *    whole-device reset (which polls the device), taken by the sysfs
+ *    readers and the resets inside drm_dev_enter(), never the other way.
+ * 7. &axon_file_priv.history_lock (spinlock): a file's job table and
  *    history.
- * 7. &axon_queue.lock (spinlock, also taken in the queue interrupt): a
+ * 8. &axon_queue.lock (spinlock, also taken in the queue interrupt): a
  *    queue's ring and the jobs on it.
- * 8. &axon_device.as_lock (spinlock, interrupt-safe): the AS slots.
+ * 9. &axon_device.as_lock (spinlock, interrupt-safe): the AS slots.
  *
- * Fence locks and the scheduler's own locks are taken only with none of 5-8
+ * The debugfs files ``queues`` and ``as_slots`` take 8 and 9 alone; the
+ * ``reset`` file queues its work on &axon_device.reset_wq and waits for it
+ * holding nothing.
+ *
+ * Fence locks and the scheduler's own locks are taken only with none of 5-9
  * held, except that the hardware fences are initialised (not signalled)
- * under 7. Nothing sleeps under 6-8; page tables are allocated and TLB
+ * under 8. Nothing sleeps under 7-9; page tables are allocated and TLB
  * invalidations polled under 5.
  */
 
@@ -121,11 +132,13 @@ static int axon_open(struct drm_device *dev, struct drm_file *file)
 	}
 
 	priv->adev = adev;
+	priv->client_id = file->client_id;
 	priv->vm = axon_vm_create(adev);
 	if (IS_ERR(priv->vm)) {
 		ret = PTR_ERR(priv->vm);
 		goto err_free;
 	}
+	priv->vm->client_id = file->client_id;
 
 	ret = axon_job_open(priv);
 	if (ret)
@@ -246,7 +259,7 @@ static void axon_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 
 	for (i = 0; i < priv->adev->num_queues; i++)
 		drm_printf(p, "drm-engine-queue%u:\t%llu ns\n", i,
-			   (u64)atomic64_read(&priv->busy_ns[i]));
+			   axon_job_file_busy_ns(priv, i));
 
 	drm_show_memory_stats(p, file);
 }
@@ -449,6 +462,14 @@ static int axon_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = axon_device_init(adev);
 	if (ret)
 		return ret;
+
+	ret = axon_sysfs_init(adev);
+	if (ret) {
+		axon_device_fini(adev);
+		return ret;
+	}
+
+	axon_debugfs_init(adev);
 
 	ret = drm_dev_register(&adev->drm, 0);
 	if (ret) {

@@ -24,6 +24,7 @@
 #include "axon_device.h"
 #include "axon_gem.h"
 #include "axon_mmu.h"
+#include "axon_trace.h"
 
 /**
  * DOC: Buffer objects
@@ -180,6 +181,9 @@ static void axon_gem_mapping_teardown(struct axon_gem_mapping *mapping)
 		axon_vm_unmap_locked(vm, mapping->mmnode.start,
 				     mapping->bo->base.base.size);
 		mapping->resident = false;
+		trace_axon_residency(vm->adev->drm.dev, vm->client_id,
+				     mapping->mmnode.start,
+				     mapping->bo->base.base.size, false);
 	}
 	if (drm_mm_node_allocated(&mapping->mmnode))
 		drm_mm_remove_node(&mapping->mmnode);
@@ -358,8 +362,12 @@ int axon_gem_mapping_make_resident(struct axon_gem_mapping *mapping)
 		ret = axon_vm_map_locked(vm, mapping->mmnode.start,
 					 bo->base.base.size, sgt,
 					 bo->flags & DRM_AXON_BO_DEVICE_READ_ONLY);
-		if (!ret)
+		if (!ret) {
 			mapping->resident = true;
+			trace_axon_residency(vm->adev->drm.dev, vm->client_id,
+					     mapping->mmnode.start,
+					     bo->base.base.size, true);
+		}
 	}
 	mutex_unlock(&vm->lock);
 

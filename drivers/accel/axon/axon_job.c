@@ -30,6 +30,7 @@
 #include "axon_gem.h"
 #include "axon_job.h"
 #include "axon_mmu.h"
+#include "axon_trace.h"
 
 /**
  * DOC: Jobs
@@ -162,6 +163,11 @@ static void axon_job_retire_locked(struct axon_queue *q, struct axon_job *job,
 	atomic64_add(ktime_to_ns(ktime_sub(now, start)),
 		     &job->file_priv->busy_ns[q->id]);
 	q->last_done = now;
+
+	trace_axon_job_done(job->adev->drm.dev, job->file_priv->client_id,
+			    job->status.id, q->id, job->seqno, error,
+			    job->status.hw_error,
+			    ktime_to_ns(ktime_sub(now, start)));
 }
 
 /* Signal the hardware fences of retired jobs, in order. */
@@ -254,6 +260,11 @@ static void axon_queue_handle_error_locked(struct axon_queue *q,
 	if (code == AXON_Q_ERR_MMU_FAULT) {
 		info = axon_q_read(q, AXON_Q_FAULT_INFO);
 		addr = axon_q_read64(q, AXON_Q_FAULT_ADDR_LO);
+		trace_axon_mmu_fault(adev->drm.dev, q->id,
+				     job->file_priv->client_id, job->status.id,
+				     FIELD_GET(AXON_Q_FAULT_INFO_SLOT, info), addr,
+				     FIELD_GET(AXON_Q_FAULT_INFO_REASON, info),
+				     info & AXON_Q_FAULT_INFO_WRITE);
 	}
 	err = axon_job_status_set_hw_error(&job->status, code,
 					   axon_q_read(q, AXON_Q_ERR_OFFSET),
@@ -326,6 +337,8 @@ static void axon_job_blame(struct axon_job *job)
 	struct axon_file_priv *priv = job->file_priv;
 	struct axon_device *adev = job->adev;
 	int hangs = atomic_inc_return(&priv->hangs);
+
+	atomic_inc(&adev->hang_count);
 
 	drm_warn(&adev->drm, "queue %u: job %llu timed out (hang %d of its file)\n",
 		 job->queue->id, job->status.id, hangs);
@@ -427,13 +440,16 @@ static int axon_queue_restart_locked(struct axon_queue *q,
  */
 static void axon_device_recover(struct axon_device *adev,
 				struct axon_queue *held, struct axon_job *bad,
-				int err)
+				int err, const char *why)
 {
 	struct axon_queue *bad_q = held;
 	unsigned long flags;
 	LIST_HEAD(done);
 	unsigned int i;
 	bool hw_ok;
+
+	atomic_inc(&adev->reset_count);
+	atomic_inc(&adev->device_reset_count);
 
 	for (i = 0; i < adev->num_queues; i++) {
 		if (&adev->queues[i] != bad_q)
@@ -445,6 +461,7 @@ static void axon_device_recover(struct axon_device *adev,
 	axon_jobs_signal(&done);
 
 	hw_ok = !axon_device_hw_reset(adev);
+	trace_axon_device_reset(adev->drm.dev, why, err, hw_ok);
 	if (hw_ok) {
 		axon_device_hw_enable(adev);
 		axon_mmu_hw_restore(adev);
@@ -486,7 +503,7 @@ static void axon_device_recover(struct axon_device *adev,
  */
 void axon_job_reset_device(struct axon_device *adev, int err)
 {
-	axon_device_recover(adev, NULL, NULL, err);
+	axon_device_recover(adev, NULL, NULL, err, "fatal error");
 }
 
 /*
@@ -496,11 +513,16 @@ void axon_job_reset_device(struct axon_device *adev, int err)
  * escalates to a whole-device reset.
  */
 static void axon_queue_recover(struct axon_queue *q, struct axon_job *bad,
-			       bool cut)
+			       bool cut, const char *why)
 {
 	unsigned long flags;
 	LIST_HEAD(done);
 	int ret;
+
+	atomic_inc(&q->adev->reset_count);
+	trace_axon_queue_reset(q->adev->drm.dev, q->id, why,
+			       bad ? bad->file_priv->client_id : 0,
+			       bad ? bad->status.id : 0);
 
 	axon_queue_stop(q, &done);
 	axon_jobs_signal(&done);
@@ -508,7 +530,7 @@ static void axon_queue_recover(struct axon_queue *q, struct axon_job *bad,
 	if (axon_queue_hw_reset(q)) {
 		drm_err(&q->adev->drm, "queue %u: reset failed, resetting the device\n",
 			q->id);
-		axon_device_recover(q->adev, q, bad, 0);
+		axon_device_recover(q->adev, q, bad, 0, "queue reset failed");
 		return;
 	}
 
@@ -520,7 +542,7 @@ static void axon_queue_recover(struct axon_queue *q, struct axon_job *bad,
 	if (ret) {
 		drm_err(&q->adev->drm, "queue %u cannot be enabled after its reset, resetting the device\n",
 			q->id);
-		axon_device_recover(q->adev, q, bad, 0);
+		axon_device_recover(q->adev, q, bad, 0, "queue enable failed");
 	}
 }
 
@@ -562,14 +584,74 @@ static void axon_queue_fault_work(struct work_struct *work)
 		drm_err(&adev->drm, "queue %u: %u errors without a job, resetting the device\n",
 			q->id, AXON_QUEUE_MAX_FAULTS);
 		/* Stops and restarts every scheduler itself. */
-		axon_device_recover(adev, NULL, NULL, 0);
+		axon_device_recover(adev, NULL, NULL, 0, "repeated queue faults");
 	} else {
 		drm_sched_stop(&q->sched, NULL);
-		axon_queue_recover(q, NULL, false);
+		axon_queue_recover(q, NULL, false, "fault");
 		axon_sched_start(&q->sched);
 	}
 
 	drm_dev_exit(idx);
+}
+
+/*
+ * The resets requested through debugfs (axon_job_user_reset()), on
+ * &axon_device.reset_wq like every other reset.
+ */
+static void axon_job_user_reset_work(struct work_struct *work)
+{
+	struct axon_device *adev = container_of(work, struct axon_device,
+						user_reset_work);
+	u32 req = atomic_xchg(&adev->user_reset_req, 0);
+	unsigned int i;
+	int idx;
+
+	if (!drm_dev_enter(&adev->drm, &idx))
+		return;
+
+	if (READ_ONCE(adev->hw_dead)) {
+		/* Every job fails in run_job; nothing is left to recover. */
+	} else if (req & AXON_USER_RESET_DEVICE) {
+		drm_info(&adev->drm, "device reset requested through debugfs\n");
+		axon_device_recover(adev, NULL, NULL, 0, "debugfs");
+	} else {
+		for (i = 0; i < adev->num_queues; i++) {
+			struct axon_queue *q = &adev->queues[i];
+
+			if (!(req & BIT(i)))
+				continue;
+			drm_info(&adev->drm, "queue %u: reset requested through debugfs\n",
+				 i);
+			drm_sched_stop(&q->sched, NULL);
+			axon_queue_recover(q, NULL, true, "debugfs");
+			axon_sched_start(&q->sched);
+		}
+	}
+
+	drm_dev_exit(idx);
+}
+
+/**
+ * axon_job_user_reset() - reset queues or the whole device on request
+ * @adev: the device
+ * @req: bit q to reset queue q, %AXON_USER_RESET_DEVICE for the whole device
+ *
+ * Runs the resets as the timeout handler does, on &axon_device.reset_wq,
+ * and waits for them, but blames no file: the job each reset cuts short
+ * (the oldest on the ring of a queue) fails with -ECANCELED, the jobs
+ * behind it run again. Sleeps.
+ *
+ * Return: 0, -ENODEV if the device is gone, -EIO if it is dead.
+ */
+int axon_job_user_reset(struct axon_device *adev, u32 req)
+{
+	atomic_or(req, &adev->user_reset_req);
+	queue_work(adev->reset_wq, &adev->user_reset_work);
+	flush_work(&adev->user_reset_work);
+
+	if (drm_dev_is_unplugged(&adev->drm))
+		return -ENODEV;
+	return READ_ONCE(adev->hw_dead) ? -EIO : 0;
 }
 
 static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
@@ -610,6 +692,9 @@ static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
 	job->hw_start = ktime_get();
 	list_add_tail(&job->node, &q->inflight);
 	axon_queue_write_desc(q, job);
+	trace_axon_job_run(adev->drm.dev, job->file_priv->client_id,
+			   job->status.id, q->id, job->seqno, slot,
+			   job->ring_index);
 	axon_doorbell(q, q->tail);
 	spin_unlock_irqrestore(&q->lock, flags);
 
@@ -619,6 +704,8 @@ static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
 
 out_exit:
 	axon_job_set_state(job, AXON_JOB_DONE);
+	trace_axon_job_done(adev->drm.dev, job->file_priv->client_id,
+			    job->status.id, q->id, 0, err, 0, 0);
 	if (present)
 		drm_dev_exit(idx);
 	dma_fence_end_signalling(cookie);
@@ -655,9 +742,9 @@ static enum drm_gpu_sched_stat axon_job_timedout(struct drm_sched_job *sched_job
 	if (job->hw_fence_init && !dma_fence_is_signaled(&job->hw_fence->base) &&
 	    !READ_ONCE(adev->hw_dead)) {
 		if (axon_read(adev, AXON_DEV_STATUS) & AXON_DEV_STATUS_FATAL)
-			axon_device_recover(adev, q, job, -EIO);
+			axon_device_recover(adev, q, job, -EIO, "fatal error");
 		else
-			axon_queue_recover(q, job, true);
+			axon_queue_recover(q, job, true, "timeout");
 	}
 
 	axon_sched_start(&q->sched);
@@ -690,7 +777,22 @@ static void axon_job_free(struct drm_sched_job *sched_job)
 	axon_job_put(job);
 }
 
+/*
+ * Called by the scheduler once every dependency of the job has signalled;
+ * the driver has none of its own to add, it only traces the moment.
+ */
+static struct dma_fence *axon_job_prepare(struct drm_sched_job *sched_job,
+					  struct drm_sched_entity *entity)
+{
+	struct axon_job *job = to_axon_job(sched_job);
+
+	trace_axon_job_deps_done(job->adev->drm.dev, job->file_priv->client_id,
+				 job->status.id, job->queue->id);
+	return NULL;
+}
+
 static const struct drm_sched_backend_ops axon_sched_ops = {
+	.prepare_job = axon_job_prepare,
 	.run_job = axon_job_run,
 	.timedout_job = axon_job_timedout,
 	.free_job = axon_job_free,
@@ -754,6 +856,8 @@ int axon_job_init(struct axon_device *adev)
 	};
 	unsigned int i;
 	int ret;
+
+	INIT_WORK(&adev->user_reset_work, axon_job_user_reset_work);
 
 	for (i = 0; i < adev->num_queues; i++) {
 		struct axon_queue *q = &adev->queues[i];
@@ -860,6 +964,40 @@ void axon_job_file_free(struct axon_file_priv *priv)
 {
 	xa_destroy(&priv->jobs);
 	kvfree(priv->history);
+}
+
+/**
+ * axon_job_file_busy_ns() - time a file's jobs spent on one queue
+ * @priv: the file
+ * @qid: the queue
+ *
+ * The time of the file's finished jobs and of its job in progress on the
+ * queue, up to now. A job is counted from the moment it was written to the
+ * ring or the previous job of the queue finished, whichever is later, to
+ * its completion.
+ *
+ * Return: nanoseconds.
+ */
+u64 axon_job_file_busy_ns(struct axon_file_priv *priv, unsigned int qid)
+{
+	struct axon_queue *q = &priv->adev->queues[qid];
+	struct axon_job *job;
+	unsigned long flags;
+	u64 ns;
+
+	spin_lock_irqsave(&q->lock, flags);
+	ns = atomic64_read(&priv->busy_ns[qid]);
+	/* The oldest job on the ring is the one in progress. */
+	job = list_first_entry_or_null(&q->inflight, struct axon_job, node);
+	if (job && job->file_priv == priv) {
+		ktime_t start = ktime_after(job->hw_start, q->last_done) ?
+				job->hw_start : q->last_done;
+
+		ns += ktime_to_ns(ktime_sub(ktime_get(), start));
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	return ns;
 }
 
 /*
@@ -1203,6 +1341,10 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 	xa_store(&priv->jobs, job_id, job, GFP_NOWAIT);
 	spin_unlock(&priv->history_lock);
 
+	/* Before the push, after which the job may run at once. */
+	trace_axon_job_submit(dev->dev, priv->client_id, job_id, args->queue,
+			      args->cmd_size, job->mapping_count,
+			      args->in_sync_count);
 	drm_sched_entity_push_job(&job->base);
 
 	mutex_unlock(&adev->submit_lock);

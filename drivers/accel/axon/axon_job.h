@@ -119,10 +119,12 @@ int axon_job_init(struct axon_device *adev);
 irqreturn_t axon_job_irq_handler(int irq, void *arg);
 void axon_job_reset_device(struct axon_device *adev, int err);
 void axon_job_kill_all(struct axon_device *adev, int err);
+int axon_job_user_reset(struct axon_device *adev, u32 req);
 
 int axon_job_open(struct axon_file_priv *priv);
 void axon_job_close(struct axon_file_priv *priv);
 void axon_job_file_free(struct axon_file_priv *priv);
+u64 axon_job_file_busy_ns(struct axon_file_priv *priv, unsigned int qid);
 
 int axon_ioctl_submit(struct drm_device *dev, void *data,
 		      struct drm_file *file);

@@ -88,6 +88,8 @@ int axon_va_alloc(struct drm_mm *mm, struct drm_mm_node *node, u64 size);
  * @dev_node: link in &axon_device.vms
  * @dead: the device was removed and @pgt freed; nothing is mapped or
  *	unmapped any more; protected by @lock
+ * @client_id: DRM client id (&drm_file.client_id) of the file the VM
+ *	belongs to, for debugfs and traces; set once at open
  */
 struct axon_vm {
 	struct kref refcount;
@@ -103,6 +105,7 @@ struct axon_vm {
 
 	struct list_head dev_node;
 	bool dead;
+	u64 client_id;
 };
 
 int axon_mmu_init(struct axon_device *adev);

@@ -206,6 +206,42 @@ static inline int axon_read_sysfs_u64(const char *path, uint64_t *v)
 	return 0;
 }
 
+/* Value of an fdinfo key of fd, in its unit (ns, or bytes for memory). */
+static inline bool axon_fdinfo_get(int fd, const char *key, uint64_t *v)
+{
+	char path[64], buf[8192], *p;
+	int f, n;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return false;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		size_t kl = strlen(key);
+		char unit[16] = "";
+		unsigned long long x;
+
+		if (strncmp(p, key, kl) || p[kl] != ':')
+			continue;
+		if (sscanf(p + kl + 1, " %llu %15s", &x, unit) < 1)
+			return false;
+		if (!strcmp(unit, "KiB"))
+			x <<= 10;
+		else if (!strcmp(unit, "MiB"))
+			x <<= 20;
+		else if (!strcmp(unit, "GiB"))
+			x <<= 30;
+		*v = x;
+		return true;
+	}
+	return false;
+}
+
 /* ------------------------------------------------------------------ */
 /* Devices                                                            */
 /* ------------------------------------------------------------------ */

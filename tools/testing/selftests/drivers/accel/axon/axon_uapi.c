@@ -2014,42 +2014,6 @@ TEST_F(sub, job_history_out_of_order_completion)
 /* fdinfo                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Value of an fdinfo key of fd, in its unit (ns, or bytes for memory). */
-static bool fdinfo_get(int fd, const char *key, uint64_t *v)
-{
-	char path[64], buf[8192], *p;
-	int f, n;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return false;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		size_t kl = strlen(key);
-		char unit[16] = "";
-		unsigned long long x;
-
-		if (strncmp(p, key, kl) || p[kl] != ':')
-			continue;
-		if (sscanf(p + kl + 1, " %llu %15s", &x, unit) < 1)
-			return false;
-		if (!strcmp(unit, "KiB"))
-			x <<= 10;
-		else if (!strcmp(unit, "MiB"))
-			x <<= 20;
-		else if (!strcmp(unit, "GiB"))
-			x <<= 30;
-		*v = x;
-		return true;
-	}
-	return false;
-}
-
 /*
  * drm-engine-queueN grows by the device time of the file's job on queue N
  * (at least what the job's own TIMESTAMPs measure, at most the wall time
@@ -2074,10 +2038,10 @@ TEST_F(sub, fdinfo_engine_time_follows_jobs)
 	axon_make_resident(_metadata, self->d.fd, (const struct axon_bo *[]){ &ts, &big }, 2);
 	for (i = 0; i < nq; i++) {
 		snprintf(key, sizeof(key), "drm-engine-queue%u", i);
-		ASSERT_TRUE(fdinfo_get(self->d.fd, key, &before[i])) TH_LOG("no %s", key);
+		ASSERT_TRUE(axon_fdinfo_get(self->d.fd, key, &before[i])) TH_LOG("no %s", key);
 	}
 	snprintf(key, sizeof(key), "drm-engine-queue%u", q);
-	ASSERT_TRUE(fdinfo_get(b.fd, key, &other0));
+	ASSERT_TRUE(axon_fdinfo_get(b.fd, key, &other0));
 	axon_cmd_timestamp(c, ts.addr);
 	axon_cmd_fill(c, big.addr, big.size, 0x1234);
 	axon_cmd_copy(c, big.addr, big.addr + big.size / 2, big.size / 2 - 64);
@@ -2088,10 +2052,10 @@ TEST_F(sub, fdinfo_engine_time_follows_jobs)
 	t = ts.map;
 	for (i = 0; i < nq; i++) {
 		snprintf(key, sizeof(key), "drm-engine-queue%u", i);
-		ASSERT_TRUE(fdinfo_get(self->d.fd, key, &after[i]));
+		ASSERT_TRUE(axon_fdinfo_get(self->d.fd, key, &after[i]));
 	}
 	snprintf(key, sizeof(key), "drm-engine-queue%u", q);
-	ASSERT_TRUE(fdinfo_get(b.fd, key, &other1));
+	ASSERT_TRUE(axon_fdinfo_get(b.fd, key, &other1));
 	TH_LOG("queue %u: +%llu ns; the job's timestamps %llu ns apart; wall %llu ns", q,
 	       (unsigned long long)(after[q] - before[q]), (unsigned long long)(t[1] - t[0]),
 	       (unsigned long long)(t1 - t0));
@@ -2124,17 +2088,17 @@ TEST_F(uapi, fdinfo_memory_follows_buffers)
 
 	/* a file of its own: nothing else in it */
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &f));
-	ASSERT_TRUE(fdinfo_get(f.fd, "drm-total-memory", &tot0));
+	ASSERT_TRUE(axon_fdinfo_get(f.fd, "drm-total-memory", &tot0));
 	/* without buffers the DRM core prints no residency keys */
-	if (!fdinfo_get(f.fd, "drm-resident-memory", &res0))
+	if (!axon_fdinfo_get(f.fd, "drm-resident-memory", &res0))
 		res0 = 0;
 	EXPECT_EQ(0, tot0);
 	EXPECT_EQ(0, res0);
 
 	ASSERT_EQ(0, axon_bo_create_raw(f.fd, sz, 0, &h1, NULL));
 	ASSERT_EQ(0, axon_bo_create_raw(f.fd, sz, 0, &h2, NULL));
-	ASSERT_TRUE(fdinfo_get(f.fd, "drm-total-memory", &tot));
-	ASSERT_TRUE(fdinfo_get(f.fd, "drm-resident-memory", &res));
+	ASSERT_TRUE(axon_fdinfo_get(f.fd, "drm-total-memory", &tot));
+	ASSERT_TRUE(axon_fdinfo_get(f.fd, "drm-resident-memory", &res));
 	EXPECT_EQ(2 * sz, tot);
 	EXPECT_EQ(0, res) TH_LOG("created buffers are not resident yet");
 
@@ -2143,7 +2107,7 @@ TEST_F(uapi, fdinfo_memory_follows_buffers)
 	m = axon_bo_mmap_raw(f.fd, info.mmap_offset, sz);
 	ASSERT_NE(NULL, m);
 	memset(m, 1, sz);
-	ASSERT_TRUE(fdinfo_get(f.fd, "drm-resident-memory", &res));
+	ASSERT_TRUE(axon_fdinfo_get(f.fd, "drm-resident-memory", &res));
 	EXPECT_EQ(sz, res) TH_LOG("a CPU-touched buffer is resident");
 
 	/* device: a job lists h2 */
@@ -2153,19 +2117,19 @@ TEST_F(uapi, fdinfo_memory_follows_buffers)
 		axon_bo_wrap(_metadata, f.fd, h2, &bo2);
 		axon_make_resident(_metadata, f.fd, (const struct axon_bo *[]){ &bo2 }, 1);
 	}
-	ASSERT_TRUE(fdinfo_get(f.fd, "drm-resident-memory", &res));
-	ASSERT_TRUE(fdinfo_get(f.fd, "drm-total-memory", &tot));
+	ASSERT_TRUE(axon_fdinfo_get(f.fd, "drm-resident-memory", &res));
+	ASSERT_TRUE(axon_fdinfo_get(f.fd, "drm-total-memory", &tot));
 	EXPECT_EQ(2 * sz, res) TH_LOG("a buffer a job listed is resident");
 	EXPECT_EQ(2 * sz, tot);
 
 	munmap(m, sz);
 	ASSERT_EQ(0, axon_gem_close(f.fd, h1));
-	ASSERT_TRUE(fdinfo_get(f.fd, "drm-total-memory", &tot));
-	ASSERT_TRUE(fdinfo_get(f.fd, "drm-resident-memory", &res));
+	ASSERT_TRUE(axon_fdinfo_get(f.fd, "drm-total-memory", &tot));
+	ASSERT_TRUE(axon_fdinfo_get(f.fd, "drm-resident-memory", &res));
 	EXPECT_EQ(sz, tot);
 	EXPECT_EQ(sz, res);
 	ASSERT_EQ(0, axon_gem_close(f.fd, h2));
-	ASSERT_TRUE(fdinfo_get(f.fd, "drm-total-memory", &tot));
+	ASSERT_TRUE(axon_fdinfo_get(f.fd, "drm-total-memory", &tot));
 	EXPECT_EQ(0, tot);
 	axon_dev_close(&f);
 }
