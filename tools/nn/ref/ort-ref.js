@@ -6,11 +6,14 @@
 // (tools/build/deps.sh ort); AXON_ORT_DIR and AXON_OCR_MODELS as deps.sh env
 // prints them.
 //
-//   ort-ref.js refs OUTDIR
-//       deterministic inputs for det 1x3x320x320, rec 1x3x48x320 and
-//       cls 1x3x48x192, and ONNX Runtime's outputs for them, as .npy:
-//       OUTDIR/<model>/input_x.npy, OUTDIR/<model>/<output>.npy. Cached by
-//       content: redone only when a model, this script or ORT changes.
+//   ort-ref.js refs OUTDIR IMAGE.ppm
+//       deterministic inputs for det 1x3x320x320 (IMAGE resized and
+//       normalised as for detection: random data would leave the
+//       probability map near 0 everywhere), rec 1x3x48x320 and cls
+//       1x3x48x192 (pseudo-random in [-1, 1)), and ONNX Runtime's outputs
+//       for them, as .npy: OUTDIR/<model>/input_x.npy,
+//       OUTDIR/<model>/<output>.npy. Cached by content: redone only when a
+//       model, the image, this script or ORT changes.
 //   ort-ref.js ocr IMAGE.ppm
 //       the OCR pipeline of `axon ocr` (tools/axon/ocr.c) on ONNX Runtime:
 //       prints the text read, one line per box, and the time per stage
@@ -40,7 +43,7 @@ const KEYS = 'ppocr_keys_v1.txt';
 
 // the model checks of make check (step nn-models)
 const REFS = [
-	{ name: 'det', file: DET, dims: [1, 3, 320, 320] },
+	{ name: 'det', file: DET, dims: [1, 3, 320, 320], image: true },
 	{ name: 'rec', file: REC, dims: [1, 3, 48, 320] },
 	{ name: 'cls', file: CLS, dims: [1, 3, 48, 192] },
 ];
@@ -85,13 +88,15 @@ function sha(parts) {
 	return h.digest('hex');
 }
 
-async function cmdRefs(outdir) {
+async function cmdRefs(outdir, imageFile) {
+	const image = fs.readFileSync(imageFile);
 	const ortVer = JSON.parse(fs.readFileSync(path.join(ORT_DIR, 'node_modules',
 		'onnxruntime-node', 'package.json'))).version;
 	for (const r of REFS) {
 		const dir = path.join(outdir, r.name);
 		const model = fs.readFileSync(path.join(MODELS, r.file));
-		const key = sha([model, fs.readFileSync(__filename), ortVer, JSON.stringify(r.dims)]);
+		const key = sha([model, fs.readFileSync(__filename), ortVer, JSON.stringify(r.dims),
+				 r.image ? image : '']);
 		const keyFile = path.join(dir, '.key');
 		if (fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) {
 			console.log(`${r.name}: cached (${dir})`);
@@ -100,7 +105,8 @@ async function cmdRefs(outdir) {
 		fs.mkdirSync(dir, { recursive: true });
 		const s = await session(r.file);
 		const n = r.dims.reduce((a, b) => a * b, 1);
-		const x = lcgInput(n, 12345);
+		const x = r.image ? detInput(readPnm(imageFile), r.dims[3], r.dims[2]) :
+				    lcgInput(n, 12345);
 		const t0 = process.hrtime.bigint();
 		const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, r.dims) });
 		const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -363,15 +369,15 @@ async function cmdBench(iters) {
 
 async function main() {
 	const [cmd, arg, ...rest] = process.argv.slice(2);
-	if (cmd === 'refs' && arg)
-		return cmdRefs(arg);
+	if (cmd === 'refs' && arg && rest[0])
+		return cmdRefs(arg, rest[0]);
 	if (cmd === 'ocr' && arg)
 		return cmdOcr(arg);
 	if (cmd === 'bench') {
 		const i = [arg, ...rest].indexOf('--iters');
 		return cmdBench(i >= 0 ? parseInt([arg, ...rest][i + 1], 10) : 20);
 	}
-	console.error('usage: ort-ref.js refs OUTDIR | ocr IMAGE.ppm | bench [--iters N]');
+	console.error('usage: ort-ref.js refs OUTDIR IMAGE.ppm | ocr IMAGE.ppm | bench [--iters N]');
 	process.exit(2);
 }
 
