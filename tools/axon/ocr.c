@@ -389,9 +389,11 @@ static int rec_input(const struct image *img, const struct box *b, float *x)
 	memset(x, 0, sizeof(float) * 3 * REC_H * REC_W);
 	for (int c = 0; c < 3; c++)
 		for (int y = 0; y < REC_H; y++)
-			for (int xx = 0; xx < rw; xx++)
-				x[((size_t)c * REC_H + y) * REC_W + xx] =
-					(float)((px[((size_t)y * rw + xx) * 3 + c] / 255.0 - 0.5) / 0.5);
+			for (int xx = 0; xx < rw; xx++) {
+				double v = px[((size_t)y * rw + xx) * 3 + c] / 255.0;
+
+				x[((size_t)c * REC_H + y) * REC_W + xx] = (float)((v - 0.5) / 0.5);
+			}
 	free(px);
 	return 0;
 }
@@ -697,8 +699,8 @@ int cmd_ocr(int argc, char **argv)
 			strcat(text, line);
 		}
 	}
-	printf("stages (ms): preprocess %.1f det %.1f boxes %.1f crops %.1f rec %.1f decode %.1f "
-	       "(%d box%s)\n", t_pre, t_det, t_box, t_crop, t_rec, t_dec, nb, nb == 1 ? "" : "es");
+	printf("stages (ms): preprocess %.1f det %.1f boxes %.1f crops %.1f rec %.1f decode %.1f (%d box%s)\n",
+	       t_pre, t_det, t_box, t_crop, t_rec, t_dec, nb, nb == 1 ? "" : "es");
 	printf("text: %s\n", text);
 	ret = 0;
 out:
