@@ -6,9 +6,11 @@
  *            [--expect TEXT]
  *
  * Detection on one device, DB post-processing on the CPU (threshold, 8-connected
- * regions, box scoring, unclipping), each box cropped and resized to 48x320,
- * recognition on the other device, greedy CTC decoding with the model's key
- * file. The models run on the devices; the CPU does only the pre- and
+ * regions, box scoring, unclipping), each box cropped and resized to 48x320
+ * into recognition's input buffer, which the direction classifier on the
+ * detection device reads by dma-buf while recognition runs on the other
+ * device (a crop the classifier finds upside down is turned and recognised
+ * again), greedy CTC decoding with the model's key file. The models run on the devices; the CPU does only the pre- and
  * post-processing (resizing, normalising, boxes, argmax), which is control,
  * not model arithmetic. tools/nn/ref/ort-ref.js runs the same pipeline on
  * ONNX Runtime; both must read the same characters.
@@ -21,12 +23,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "axon_tool.h"
 #include "axonnn.h"
 
 #define DET_MODEL	"ch_PP-OCRv4_det_infer.onnx"
 #define REC_MODEL	"ch_PP-OCRv4_rec_infer.onnx"
+#define CLS_MODEL	"ch_ppocr_mobile_v2.0_cls_infer.onnx"
 #define KEYS_FILE	"ppocr_keys_v1.txt"
 
 /* PaddleOCR's defaults for the Chinese models (DBPostProcess, CTCLabelDecode) */
@@ -39,6 +43,7 @@
 #define REC_H		48
 #define REC_W		320
 #define CHAR_THRESH	0.5	/* characters below this confidence are dropped */
+#define CLS_THRESH	0.9	/* a crop is turned when "180" scores above this */
 
 #define MAX_IMAGE_DIM	8192
 #define MAX_KEYS_BYTES	(4 << 20)
@@ -374,18 +379,35 @@ nomem:
 	return -ENOMEM;
 }
 
-/* the crop resized to height 48 (width at most 320), normalised, padded with 0 */
-static int rec_input(const struct image *img, const struct box *b, float *x)
+/*
+ * The crop (turned by 180 degrees when @turn) resized to height 48 (width
+ * at most 320), normalised, padded with 0: the input of recognition and,
+ * in the same buffer, of the direction classifier.
+ */
+static int rec_input(const struct image *img, const struct box *b, int turn, float *x)
 {
 	int w = b->x1 - b->x0, h = b->y1 - b->y0;
 	int rw = (int)ceil((double)REC_H * w / h);
+	struct image crop = { .w = w, .h = h };
 	uint8_t *px;
 
 	rw = rw > REC_W ? REC_W : rw < 1 ? 1 : rw;
 	px = malloc((size_t)rw * REC_H * 3);
-	if (!px)
+	crop.bgr = malloc((size_t)w * h * 3);
+	if (!px || !crop.bgr) {
+		free(px);
+		free(crop.bgr);
 		return -ENOMEM;
-	resize(img, b->x0, b->y0, w, h, rw, REC_H, px);
+	}
+	for (int y = 0; y < h; y++)
+		for (int xx = 0; xx < w; xx++) {
+			int sy = turn ? h - 1 - y : y, sx = turn ? w - 1 - xx : xx;
+
+			memcpy(&crop.bgr[((size_t)y * w + xx) * 3],
+			       &img->bgr[((size_t)(b->y0 + sy) * img->w + b->x0 + sx) * 3], 3);
+		}
+	resize(&crop, 0, 0, w, h, rw, REC_H, px);
+	free(crop.bgr);
 	memset(x, 0, sizeof(float) * 3 * REC_H * REC_W);
 	for (int c = 0; c < 3; c++)
 		for (int y = 0; y < REC_H; y++)
@@ -471,6 +493,7 @@ static int ctc_decode(const float *p, int t_steps, int classes, const struct key
 /* a model compiled for one input shape, instantiated on one device */
 struct stage {
 	struct axon_device *dev;
+	struct axon_bo *shared;	/* the input, imported from another device */
 	struct axnn_model *m;
 	struct axnn_program *p;
 	struct axnn_session *s;
@@ -482,14 +505,21 @@ static void stage_free(struct stage *st)
 	axnn_session_free(st->s);
 	axnn_program_free(st->p);
 	axnn_model_free(st->m);
+	axon_bo_free(st->shared);
 	axon_device_close(st->dev);
 	memset(st, 0, sizeof(*st));
 }
 
+/*
+ * @input_from: when not NULL, the input is that session's input buffer,
+ * shared by dma-buf (exported there, imported on this stage's device)
+ */
 static int stage_init(struct stage *st, const char *dir, const char *file, int dev_index,
-		      const int64_t *dims)
+		      const int64_t *dims, struct axnn_session *input_from)
 {
 	struct axnn_input_spec spec = { .name = "x", .rank = 4, .dims = dims };
+	struct axnn_binding bind = { .output = 0, .index = 0 };
+	struct axnn_session_options so = { 0 };
 	struct axnn_target target;
 	struct axnn_error err;
 	char path[4096];
@@ -515,7 +545,28 @@ static int stage_init(struct stage *st, const char *dir, const char *file, int d
 		goto fail;
 	st->t_compile = now_s() - t0;
 	t0 = now_s();
-	ret = axnn_session_create(st->dev, st->p, NULL, &st->s, &err);
+	if (input_from) {
+		struct axon_bo *bo;
+		int fd;
+
+		err.message[0] = 0;
+		ret = axnn_session_io_bo(input_from, 0, 0, &bo, &bind.offset);
+		if (!ret)
+			ret = axon_bo_export(bo, &fd);
+		if (!ret) {
+			ret = axon_bo_import(st->dev, fd, &st->shared);
+			close(fd);
+		}
+		if (ret) {
+			snprintf(err.message, sizeof(err.message), "sharing the input by dma-buf: %s",
+				 axon_strerror(ret));
+			goto fail;
+		}
+		bind.bo = st->shared;
+		so.bindings = &bind;
+		so.n_bindings = 1;
+	}
+	ret = axnn_session_create(st->dev, st->p, &so, &st->s, &err);
 	if (ret)
 		goto fail;
 	st->t_session = now_s() - t0;
@@ -560,14 +611,51 @@ static int stage_run(struct stage *st, const float *x, size_t n, const float **y
 	return 0;
 }
 
+/* submit an inference whose input is already in place */
+static int stage_submit(struct stage *st)
+{
+	struct axnn_error err;
+	int ret = axnn_session_submit(st->s, NULL, 0, &err);
+
+	if (ret)
+		die_msg("submitting on %s failed: %s", axon_device_path(st->dev),
+			err.message[0] ? err.message : strerror(-ret));
+	return ret;
+}
+
+/* wait for it and return the output */
+static int stage_wait(struct stage *st, const float **y, struct axnn_tensor_info *info)
+{
+	struct axnn_error err;
+	const void *ptr;
+	size_t size;
+	int ret = axnn_session_wait(st->s, -1, &err);
+
+	if (ret) {
+		die_msg("inference on %s failed: %s", axon_device_path(st->dev),
+			err.message[0] ? err.message : strerror(-ret));
+		return ret;
+	}
+	axnn_program_output(st->p, 0, info);
+	axnn_session_output_buffer(st->s, 0, &ptr, &size);
+	if (info->dtype != AXNN_FLOAT) {
+		die_msg("unexpected output type %s", axnn_dtype_name(info->dtype));
+		return -EINVAL;
+	}
+	*y = ptr;
+	return 0;
+}
+
 static void ocr_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: axon ocr IMAGE.ppm [--models DIR] [--det-device N] [--rec-device N]\n"
 		"                [--expect TEXT]\n"
 		"  PP-OCRv4 detection on one Axon device, recognition on another (device 0\n"
-		"  and 1, or 0 and 0 with one device); prints the text of each box and the\n"
-		"  time per stage. DIR holds " DET_MODEL ", " REC_MODEL "\n"
+		"  and 1, or 0 and 0 with one device), the direction classifier on the\n"
+		"  detection device, reading recognition's input by dma-buf; prints the text\n"
+		"  of each box and the time per stage. DIR holds " DET_MODEL ",\n"
+		"  " REC_MODEL ", " CLS_MODEL "\n"
 		"  and " KEYS_FILE " (default $AXON_OCR_MODELS or /axon/models).\n"
 		"  --expect prints one TAP result line (no plan): the text read (boxes\n"
 		"  joined by spaces) must be TEXT exactly; the exit status says so too.\n");
@@ -577,13 +665,13 @@ int cmd_ocr(int argc, char **argv)
 {
 	const char *image = NULL, *expect = NULL, *dir = getenv("AXON_OCR_MODELS");
 	int det_dev = 0, rec_dev = -1, nb = 0, ret = 1;
-	struct stage det = { 0 }, rec = { 0 };
+	struct stage det = { 0 }, rec = { 0 }, cls = { 0 };
 	struct image img = { 0 };
 	struct keys keys = { 0 };
 	struct box *boxes = NULL;
 	float *x = NULL;
 	char text[4096] = "", line[1024];
-	double t_pre = 0, t_det = 0, t_box, t_crop = 0, t_rec = 0, t_dec = 0, t0;
+	double t_pre = 0, t_det = 0, t_box, t_crop = 0, t_rec = 0, t_cls = 0, t_dec = 0, t0;
 
 	if (!dir)
 		dir = "/axon/models";
@@ -632,15 +720,27 @@ int cmd_ocr(int argc, char **argv)
 	det_size(&img, &dw, &dh);
 	const int64_t det_dims[4] = { 1, 3, dh, dw }, rec_dims[4] = { 1, 3, REC_H, REC_W };
 
-	if (stage_init(&det, dir, DET_MODEL, det_dev, det_dims) ||
-	    stage_init(&rec, dir, REC_MODEL, rec_dev, rec_dims))
+	/* the classifier reads recognition's input buffer, by dma-buf */
+	if (stage_init(&det, dir, DET_MODEL, det_dev, det_dims, NULL) ||
+	    stage_init(&rec, dir, REC_MODEL, rec_dev, rec_dims, NULL) ||
+	    stage_init(&cls, dir, CLS_MODEL, det_dev, rec_dims, rec.s))
 		goto out;
-	printf("image %s: %dx%d, detection at %dx%d on %s, recognition at %dx%d on %s\n",
+	printf("image %s: %dx%d, detection at %dx%d on %s, recognition at %dx%d on %s,\n"
+	       "  direction classifier on %s reading the crops by dma-buf\n",
 	       image, img.w, img.h, dw, dh, axon_device_path(det.dev), REC_W, REC_H,
-	       axon_device_path(rec.dev));
-	printf("setup: compile det %.1f ms, rec %.1f ms; sessions det %.1f ms, rec %.1f ms\n",
-	       det.t_compile * 1e3, rec.t_compile * 1e3, det.t_session * 1e3,
-	       rec.t_session * 1e3);
+	       axon_device_path(rec.dev), axon_device_path(cls.dev));
+	printf("setup: compile det %.1f ms, rec %.1f ms, cls %.1f ms; sessions det %.1f ms, rec %.1f ms, cls %.1f ms\n",
+	       det.t_compile * 1e3, rec.t_compile * 1e3, cls.t_compile * 1e3,
+	       det.t_session * 1e3, rec.t_session * 1e3, cls.t_session * 1e3);
+
+	float *crop;
+	size_t crop_size;
+
+	if (axnn_session_input_buffer(rec.s, 0, (void **)&crop, &crop_size) ||
+	    crop_size != sizeof(float) * 3 * REC_H * REC_W) {
+		die_msg("recognition input has an unexpected size");
+		goto out;
+	}
 
 	size_t nx = (size_t)3 * dw * dh;
 
@@ -671,14 +771,45 @@ int cmd_ocr(int argc, char **argv)
 		goto out;
 	}
 	for (int i = 0; i < nb; i++) {
-		int dropped;
+		const float *dir_p;
+		int dropped, turn;
 
+		/*
+		 * The crop is written once, into recognition's input buffer;
+		 * classification (the buffer imported on its device) and
+		 * recognition run at the same time and only read it. The CPU
+		 * waits for both before it writes the buffer again, so no
+		 * fence is needed between the two devices.
+		 */
 		t0 = now_s();
-		if (rec_input(&img, &boxes[i], x))
+		if (rec_input(&img, &boxes[i], 0, crop))
 			goto out;
 		t_crop += (now_s() - t0) * 1e3;
-		if (stage_run(&rec, x, (size_t)3 * REC_H * REC_W, &y, &info, &t_rec))
+		t0 = now_s();
+		if (stage_submit(&cls) || stage_submit(&rec))
 			goto out;
+		if (stage_wait(&cls, &dir_p, &info))
+			goto out;
+		t_cls += (now_s() - t0) * 1e3;
+		if (info.rank != 2 || info.dims[1] != 2) {
+			die_msg("classifier output has an unexpected shape");
+			goto out;
+		}
+		turn = dir_p[1] > dir_p[0] && dir_p[1] > CLS_THRESH;
+		if (stage_wait(&rec, &y, &info))
+			goto out;
+		t_rec += (now_s() - t0) * 1e3;
+		if (turn) {
+			/* upside down: recognise the crop turned by 180 degrees */
+			t0 = now_s();
+			if (rec_input(&img, &boxes[i], 1, crop))
+				goto out;
+			t_crop += (now_s() - t0) * 1e3;
+			t0 = now_s();
+			if (stage_submit(&rec) || stage_wait(&rec, &y, &info))
+				goto out;
+			t_rec += (now_s() - t0) * 1e3;
+		}
 		if (info.rank != 3 || info.dims[0] != 1) {
 			die_msg("recognition output has an unexpected shape");
 			goto out;
@@ -690,25 +821,26 @@ int cmd_ocr(int argc, char **argv)
 			goto out;
 		}
 		t_dec += (now_s() - t0) * 1e3;
-		printf("box %d,%d %dx%d score %.3f: \"%s\" (%d low-confidence dropped)\n",
+		printf("box %d,%d %dx%d score %.3f, direction %s (%.3f): \"%s\" (%d low-confidence dropped)\n",
 		       boxes[i].x0, boxes[i].y0, boxes[i].x1 - boxes[i].x0,
-		       boxes[i].y1 - boxes[i].y0, boxes[i].score, line, dropped);
+		       boxes[i].y1 - boxes[i].y0, boxes[i].score, turn ? "180" : "0",
+		       dir_p[turn], line, dropped);
 		if (strlen(text) + strlen(line) + 2 < sizeof(text)) {
 			if (i)
 				strcat(text, " ");
 			strcat(text, line);
 		}
 	}
-	printf("stages (ms): preprocess %.1f det %.1f boxes %.1f crops %.1f rec %.1f decode %.1f (%d box%s)\n",
-	       t_pre, t_det, t_box, t_crop, t_rec, t_dec, nb, nb == 1 ? "" : "es");
+	printf("stages (ms): preprocess %.1f det %.1f boxes %.1f crops %.1f cls %.1f rec %.1f (cls and rec at the same time) decode %.1f (%d box%s)\n",
+	       t_pre, t_det, t_box, t_crop, t_cls, t_rec, t_dec, nb, nb == 1 ? "" : "es");
 	printf("text: %s\n", text);
 	ret = 0;
 out:
 	if (expect) {
 		int ok = !ret && !strcmp(text, expect);
 
-		printf("%s - axon ocr reads \"%s\": read \"%s\"\n", ok ? "ok" : "not ok", expect,
-		       text);
+		printf("%s - axon ocr reads \"%s\" in %s: read \"%s\"\n", ok ? "ok" : "not ok",
+		       expect, image, text);
 		ret = ok ? 0 : 1;
 	}
 	free(x);
@@ -716,6 +848,7 @@ out:
 	free(keys.key);
 	free(keys.buf);
 	free(img.bgr);
+	stage_free(&cls);
 	stage_free(&rec);
 	stage_free(&det);
 	return ret;

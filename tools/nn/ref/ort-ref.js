@@ -198,6 +198,7 @@ function resize(src, sx0, sy0, sw, sh, dw, dh) {
 
 const DET_LIMIT = 960, DET_THRESH = 0.3, DET_BOX_THRESH = 0.6, DET_UNCLIP = 1.5;
 const DET_MIN_SIZE = 3, DET_MAX_BOXES = 1000, REC_H = 48, REC_W = 320, CHAR_THRESH = 0.5;
+const CLS_THRESH = 0.9;
 const MEAN = [0.485, 0.456, 0.406], STD = [0.229, 0.224, 0.225];
 
 function detSize(w, h) {
@@ -273,10 +274,20 @@ function detBoxes(prob, pw, ph, iw, ih) {
 	return boxes;
 }
 
-function recInput(img, b) {
+// the crop (turned by 180 degrees when turn) as recognition's (and the
+// classifier's) input
+function recInput(img, b, turn) {
 	const w = b.x1 - b.x0, h = b.y1 - b.y0;
-	const rw = Math.min(Math.ceil(REC_H * w / h), REC_W);
-	const px = resize(img, b.x0, b.y0, w, h, rw, REC_H);
+	const rw = Math.max(Math.min(Math.ceil(REC_H * w / h), REC_W), 1);
+	const crop = { w, h, data: new Uint8Array(w * h * 3) };
+	for (let y = 0; y < h; y++)
+		for (let x = 0; x < w; x++) {
+			const sy = turn ? h - 1 - y : y, sx = turn ? w - 1 - x : x;
+			for (let c = 0; c < 3; c++)
+				crop.data[(y * w + x) * 3 + c] =
+					img.data[((b.y0 + sy) * img.w + b.x0 + sx) * 3 + c];
+		}
+	const px = resize(crop, 0, 0, w, h, rw, REC_H);
 	const x = new Float32Array(3 * REC_H * REC_W);	// padded with 0
 	for (let c = 0; c < 3; c++)
 		for (let y = 0; y < REC_H; y++)
@@ -310,7 +321,7 @@ async function cmdOcr(file) {
 	const keys = fs.readFileSync(path.join(MODELS, KEYS), 'utf8').split('\n');
 	if (keys.length && keys[keys.length - 1] === '')
 		keys.pop();
-	const det = await session(DET), rec = await session(REC);
+	const det = await session(DET), rec = await session(REC), cls = await session(CLS);
 	const [dw, dh] = detSize(img.w, img.h);
 	let t = process.hrtime.bigint();
 	const lap = () => {
@@ -325,19 +336,28 @@ async function cmdOcr(file) {
 	const boxes = detBoxes(o[det.outputNames[0]].data, dw, dh, img.w, img.h);
 	const tPost = lap();
 	const lines = [];
-	let tRec = 0;
+	let tRec = 0, tCls = 0;
+	const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 	for (const b of boxes) {
-		const ri = recInput(img, b);
-		const t0 = process.hrtime.bigint();
-		const r = await rec.run({ x: new ort.Tensor('float32', ri, [1, 3, REC_H, REC_W]) });
-		tRec += Number(process.hrtime.bigint() - t0) / 1e6;
+		let feed = { x: new ort.Tensor('float32', recInput(img, b, false), [1, 3, REC_H, REC_W]) };
+		let t0 = process.hrtime.bigint();
+		const dir = (await cls.run(feed))[cls.outputNames[0]].data;
+		tCls += ms(t0);
+		const turn = dir[1] > dir[0] && dir[1] > CLS_THRESH;
+		if (turn)
+			feed = { x: new ort.Tensor('float32', recInput(img, b, true), [1, 3, REC_H, REC_W]) };
+		t0 = process.hrtime.bigint();
+		const r = await rec.run(feed);
+		tRec += ms(t0);
 		const out = r[rec.outputNames[0]];
 		const d = ctcDecode(out.data, out.dims[1], out.dims[2], keys);
 		lines.push(d.text);
-		console.log(`box ${b.x0},${b.y0} ${b.x1 - b.x0}x${b.y1 - b.y0} score ${b.score.toFixed(3)}: ` +
+		console.log(`box ${b.x0},${b.y0} ${b.x1 - b.x0}x${b.y1 - b.y0} score ${b.score.toFixed(3)}, ` +
+			    `direction ${turn ? '180' : '0'} (${dir[turn ? 1 : 0].toFixed(3)}): ` +
 			    `"${d.text}" (${d.dropped} low-confidence dropped)`);
 	}
-	console.log(`stages (ms): preprocess ${tPre} det ${tDet} boxes ${tPost} rec ${tRec.toFixed(1)} ` +
+	console.log(`stages (ms): preprocess ${tPre} det ${tDet} boxes ${tPost} cls ${tCls.toFixed(1)} ` +
+		    `rec ${tRec.toFixed(1)} ` +
 		    `(ONNX Runtime CPU, 1 thread, det ${dw}x${dh})`);
 	for (const l of lines)
 		console.log(`text: ${l}`);
