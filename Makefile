@@ -7,6 +7,7 @@
 #   make check      every test and gate; ends with "N passed, N failed, N skipped"
 #   make shell      interactive guest shell with two Axon devices
 #   make bench      boot a guest and run the benchmark
+#   make deb        Debian packages in build/deb (axon-dkms, libaxon1, libaxon-dev, axon-tools)
 #   make KDIR=/lib/modules/$(uname -r)/build    axon.ko for another kernel
 #
 # Downloads and builds live in $(AXON_CACHE) (default ~/.cache/axon), never in
@@ -27,12 +28,12 @@ KSFT_DIR = $(AXON_CACHE)/linux-source/tree/tools/testing/selftests
 kdir = $(if $(KDIR),$(KDIR),$(shell $(DEPS) env | sed -n 's/^AXON_KDIR=//p'))
 
 .PHONY: all modules deps qemu selftests stress userspace guest-bin run check shell bench clean \
-	help install-udev
+	help install-udev deb
 
 all: modules
 
 help:
-	@sed -n '3,13s/^# \{0,1\}//p' Makefile
+	@sed -n '3,14s/^# \{0,1\}//p' Makefile
 
 deps:
 	@$(DEPS) packages kernel source qemu-src
@@ -78,6 +79,10 @@ bench: guest-bin
 
 check:
 	@python3 tools/testing/run-checks $(if $(ONLY),--only $(ONLY))
+
+deb:
+	@$(DEPS) packages deb
+	@bash tools/deb/build-debs.sh
 
 install-udev:
 	install -D -m 644 tools/udev/70-axon.rules $(DESTDIR)/etc/udev/rules.d/70-axon.rules

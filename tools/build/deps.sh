@@ -7,6 +7,7 @@
 #   deps.sh kernel     Debian's newest 6.12 kernel image + headers, unpacked
 #   deps.sh source     Debian's linux-source-6.12 (harness, checkpatch, tree)
 #   deps.sh qemu-src   Debian's qemu source package and firmware
+#   deps.sh deb        the tools of make deb / make deb-test (lintian, mmdebstrap)
 #   deps.sh env        print the variables other scripts use (sourceable)
 #
 # Everything lands in $AXON_CACHE (default ~/.cache/axon), versioned, never
@@ -28,6 +29,10 @@ PACKAGES=(
 	python3-docutils python3-ply python3-git git
 	protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata
 )
+
+# make deb and make deb-test only: packaging checks and the install test's
+# root filesystem (tools/deb/rootfs.sh).
+DEB_PACKAGES=(lintian mmdebstrap e2fsprogs fakeroot)
 
 log() { echo "deps: $*" >&2; }
 
@@ -64,7 +69,7 @@ EOS
 
 do_packages() {
 	local missing=()
-	for p in "${PACKAGES[@]}"; do
+	for p in "${PACKAGES[@]}" "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
@@ -173,6 +178,7 @@ for what in "${@:-packages}"; do
 	kernel) do_packages; do_kernel ;;
 	source) do_packages; do_source ;;
 	qemu-src) do_packages; do_qemu_src ;;
+	deb) do_packages "${DEB_PACKAGES[@]}" ;;
 	env) do_env ;;
 	all) do_packages; do_kernel; do_source; do_qemu_src ;;
 	*) log "unknown step $what"; exit 2 ;;
