@@ -26,6 +26,14 @@ void die_msg(const char *fmt, ...)
 	fprintf(stderr, "\n");
 }
 
+const char *open_hint(int ret)
+{
+	if (ret == -EACCES || ret == -EPERM)
+		return "; the device nodes belong to group render: add the user to it "
+		       "(adduser USER render) and log in again";
+	return "";
+}
+
 long parse_long(const char *opt, const char *s, long min, long max)
 {
 	char *end;
@@ -60,6 +68,7 @@ static int cmd_info_impl(void)
 {
 	struct axon_device_entry e[MAX_DEVICES];
 	int n = axon_enumerate(e, MAX_DEVICES);
+	int opened = 0, last_err = 0;
 
 	if (n < 0) {
 		die_msg("cannot list devices: %s", axon_strerror(n));
@@ -84,8 +93,10 @@ static int cmd_info_impl(void)
 		ret = axon_device_open(e[i].path, &dev);
 		if (ret) {
 			printf("  (cannot open: %s)\n", axon_strerror(ret));
+			last_err = ret;
 			continue;
 		}
+		opened++;
 		p = axon_device_params(dev);
 		printf("  uapi version     %" PRIu64 "\n", p->uapi_version);
 		printf("  device id        0x%04" PRIx64 "\n", p->device_id);
@@ -114,6 +125,11 @@ static int cmd_info_impl(void)
 			if (!(p->valid & (1ull << q)))
 				printf("  (%s not reported by the kernel)\n", axon_param_name(q));
 		axon_device_close(dev);
+	}
+	if (!opened) {
+		die_msg("cannot open any Axon device: %s%s", axon_strerror(last_err),
+			open_hint(last_err));
+		return 1;
 	}
 	return 0;
 }

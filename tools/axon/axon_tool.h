@@ -19,6 +19,9 @@ int cmd_nn(int argc, char **argv);
 __attribute__((format(printf, 1, 2)))
 void die_msg(const char *fmt, ...);	/* "axon: <msg>" to stderr */
 
+/* What to do about a failed axon_device_open(): "" or "; <advice>". */
+const char *open_hint(int ret);
+
 static inline double now_s(void)
 {
 	struct timespec ts;

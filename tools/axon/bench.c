@@ -800,7 +800,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	ret = axon_device_open(e[0].path, &dev);
 	if (ret) {
-		die_msg("cannot open %s: %s", e[0].path, axon_strerror(ret));
+		die_msg("cannot open %s: %s%s", e[0].path, axon_strerror(ret), open_hint(ret));
 		return 1;
 	}
 	P = axon_device_params(dev);
