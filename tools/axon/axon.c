@@ -5,11 +5,15 @@
  * Copyright (C) 2026 The Axon authors
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xf86drm.h>
 
@@ -32,6 +36,63 @@ const char *open_hint(int ret)
 		return "; the device nodes belong to group render: add the user to it "
 		       "(adduser USER render) and log in again";
 	return "";
+}
+
+/* Is /sys/class/accel/@name bound to the axon driver? */
+static int sysfs_is_axon(const char *name)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/accel/%s/device/driver", name);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	return !strcmp(base ? base + 1 : target, "axon");
+}
+
+void no_device_msg(void)
+{
+	const char *dir = getenv("AXON_ACCEL_DIR");
+	char first[PATH_MAX] = "";
+	int denied = 0, err = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (!dir || !*dir)
+		dir = "/dev/accel";
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX];
+		int fd;
+
+		if (strncmp(de->d_name, "accel", 5) || !sysfs_is_axon(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno != EACCES && errno != EPERM)
+			continue;
+		err = -errno;
+		if (!denied++)
+			snprintf(first, sizeof(first), "%s", path);
+	}
+	if (d)
+		closedir(d);
+	if (denied) {
+		die_msg("%d Axon device%s, but this user may not open %s (%s: %s)%s", denied,
+			denied == 1 ? "" : "s", denied == 1 ? "it" : "them", first,
+			strerror(-err), open_hint(err));
+		return;
+	}
+	die_msg("no Axon device found (no %s/accel* node of the \"axon\" driver; "
+		"is the module loaded?)", dir);
 }
 
 long parse_long(const char *opt, const char *s, long min, long max)
@@ -75,8 +136,7 @@ static int cmd_info_impl(void)
 		return 1;
 	}
 	if (n == 0) {
-		die_msg("no Axon device found (no /dev/accel/accel* node of the \"axon\" driver; "
-			"is the module loaded?)");
+		no_device_msg();
 		return 1;
 	}
 	printf("%d Axon device%s\n", n, n == 1 ? "" : "s");

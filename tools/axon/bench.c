@@ -795,7 +795,7 @@ int cmd_bench(int argc, char **argv)
 		sizes = quick ? "64,128" : "128,256,512";
 	n = axon_enumerate(e, MAX_DEVICES);
 	if (n <= 0) {
-		die_msg("no Axon device found (is the axon driver loaded?)");
+		no_device_msg();
 		return 1;
 	}
 	ret = axon_device_open(e[0].path, &dev);

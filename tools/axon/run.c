@@ -381,7 +381,7 @@ int cmd_run(int argc, char **argv)
 
 	ndev = axon_enumerate(e, MAX_DEVICES);
 	if (ndev <= 0) {
-		die_msg("no Axon device found (is the axon driver loaded?)");
+		no_device_msg();
 		return 1;
 	}
 	ret = axon_device_open(e[0].path, &m.a);
