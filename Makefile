@@ -8,6 +8,7 @@
 #   make shell      interactive guest shell with two Axon devices
 #   make bench      boot a guest and run the benchmark
 #   make deb        Debian packages in build/deb (axon-dkms, libaxon1, libaxon-dev, axon-tools)
+#   make deb-test   install them with apt in a Debian 12 guest, run axon as a user
 #   make KDIR=/lib/modules/$(uname -r)/build    axon.ko for another kernel
 #
 # Downloads and builds live in $(AXON_CACHE) (default ~/.cache/axon), never in
@@ -28,12 +29,12 @@ KSFT_DIR = $(AXON_CACHE)/linux-source/tree/tools/testing/selftests
 kdir = $(if $(KDIR),$(KDIR),$(shell $(DEPS) env | sed -n 's/^AXON_KDIR=//p'))
 
 .PHONY: all modules deps qemu selftests stress userspace guest-bin run check shell bench clean \
-	help install-udev deb
+	help install-udev deb deb-test
 
 all: modules
 
 help:
-	@sed -n '3,14s/^# \{0,1\}//p' Makefile
+	@sed -n '3,15s/^# \{0,1\}//p' Makefile
 
 deps:
 	@$(DEPS) packages kernel source qemu-src
@@ -83,6 +84,11 @@ check:
 deb:
 	@$(DEPS) packages deb
 	@bash tools/deb/build-debs.sh
+
+# Boots a cached Debian 12 root filesystem (tools/deb/rootfs.sh) with two
+# Axon devices and installs the packages there with apt (tools/deb/install-test).
+deb-test: deb qemu
+	@python3 tools/deb/install-test --debs $(OUT)/deb
 
 install-udev:
 	install -D -m 644 tools/udev/70-axon.rules $(DESTDIR)/etc/udev/rules.d/70-axon.rules
