@@ -58,7 +58,7 @@ void no_device_msg(void)
 {
 	const char *dir = getenv("AXON_ACCEL_DIR");
 	char first[PATH_MAX] = "";
-	int denied = 0, err = 0;
+	int denied = 0, err = 0, first_minor = -1;
 	struct dirent *de;
 	DIR *d;
 
@@ -80,8 +80,12 @@ void no_device_msg(void)
 		if (errno != EACCES && errno != EPERM)
 			continue;
 		err = -errno;
-		if (!denied++)
+		denied++;
+		/* name the lowest node, readdir() order is arbitrary */
+		if (first_minor < 0 || atoi(de->d_name + 5) < first_minor) {
+			first_minor = atoi(de->d_name + 5);
 			snprintf(first, sizeof(first), "%s", path);
+		}
 	}
 	if (d)
 		closedir(d);
