@@ -9,6 +9,8 @@
 #   make shell      interactive guest shell with two Axon devices
 #   make bench      micro-benchmarks, and the PP-OCR models on Axon vs ONNX Runtime
 #   make bench-nn   only the PP-OCR models on Axon vs ONNX Runtime
+#   make deb        Debian packages in build/deb (axon-dkms, libaxon1, libaxon-dev, axon-tools)
+#   make deb-test   install them with apt in a Debian 12 guest, run axon as a user
 #   make KDIR=/lib/modules/$(uname -r)/build    axon.ko for another kernel
 #
 # Downloads and builds live in $(AXON_CACHE) (default ~/.cache/axon), never in
@@ -33,7 +35,7 @@ OCR_TEXT ?= AXON 2026
 kdir = $(if $(KDIR),$(KDIR),$(shell $(DEPS) env | sed -n 's/^AXON_KDIR=//p'))
 
 .PHONY: all modules deps qemu selftests stress userspace guest-bin run check shell bench clean \
-	help install-udev nn-data bench-nn
+	help install-udev nn-data bench-nn deb deb-test
 
 all: modules
 
@@ -101,6 +103,15 @@ bench bench-nn: guest-bin nn-data
 
 check:
 	@python3 tools/testing/run-checks $(if $(ONLY),--only $(ONLY))
+
+deb:
+	@$(DEPS) packages deb
+	@bash tools/deb/build-debs.sh
+
+# Boots a cached Debian 12 root filesystem (tools/deb/rootfs.sh) with two
+# Axon devices and installs the packages there with apt (tools/deb/install-test).
+deb-test: deb qemu
+	@python3 tools/deb/install-test --debs $(OUT)/deb
 
 install-udev:
 	install -D -m 644 tools/udev/70-axon.rules $(DESTDIR)/etc/udev/rules.d/70-axon.rules

