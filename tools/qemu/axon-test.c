@@ -622,6 +622,7 @@ static void check_reset_values(Axon *ax, bool debug)
         g_assert_cmphex(rd(ax, AXON_DBG_HANG), ==, 0);
         g_assert_cmphex(rd(ax, AXON_DBG_FAIL_DMA), ==, 0);
         g_assert_cmphex(rd(ax, AXON_DBG_DELAY_US), ==, 0);
+        g_assert_cmphex(rd(ax, AXON_DBG_FAIL_RESET), ==, 0);
     }
 }
 
@@ -1399,11 +1400,13 @@ static void inject(Axon *ax, bool dbg, const char *what, uint32_t val)
         uint32_t reg = !strcmp(what, "hang-queues") ? AXON_DBG_HANG :
                        !strcmp(what, "fail-next-dma") ? AXON_DBG_FAIL_DMA :
                        !strcmp(what, "fatal-error") ? AXON_DBG_FATAL :
+                       !strcmp(what, "fail-next-reset") ? AXON_DBG_FAIL_RESET :
                        AXON_DBG_DELAY_US;
         wr(ax, reg, val);
         return;
     }
-    if (!strcmp(what, "fail-next-dma") || !strcmp(what, "fatal-error")) {
+    if (!strcmp(what, "fail-next-dma") || !strcmp(what, "fatal-error") ||
+        !strcmp(what, "fail-next-reset")) {
         snprintf(json, sizeof(json), "%s", val ? "true" : "false");
     } else {
         snprintf(json, sizeof(json), "%u", val);
@@ -1517,6 +1520,28 @@ static void inject_common(bool dbg)
     qwr(ax, 0, AXON_Q_CTRL, AXON_Q_CTRL_ENABLE);
     g_assert_cmpuint(qrd(ax, 0, AXON_Q_STATUS), ==, AXON_QS_DISABLED);
     g_assert_cmpuint(qrd(ax, 0, AXON_Q_ERROR), ==, AXON_ERR_FATAL);
+    /*
+     * A lost reset: the fatal state is cleared but the device stays not
+     * READY and refuses DEV_CTRL.ENABLE until the next whole-device reset.
+     */
+    inject(ax, dbg, "fail-next-reset", 1);
+    if (dbg) {
+        g_assert_cmphex(rd(ax, AXON_DBG_FAIL_RESET), ==, 1);
+    }
+    wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_RESET);
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_STATUS), ==, 0);
+    g_assert_cmpuint(rd(ax, AXON_REG_FATAL_CODE), ==, 0);
+    if (dbg) {
+        g_assert_cmphex(rd(ax, AXON_DBG_FAIL_RESET), ==, 0);
+    } else {
+        QObject *o = qom_get(ax, "fail-next-reset");
+        g_assert(!qbool_get_bool(qobject_to(QBool, o)));
+        qobject_unref(o);
+    }
+    wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_ENABLE);
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_CTRL), ==, 0);
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_STATUS), ==, 0);
+    /* the next reset brings it back */
     wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_RESET);
     check_reset_values(ax, dbg);
     g_hash_table_remove_all(ax->pt);
@@ -2408,7 +2433,7 @@ static void test_fuzz(void)
     static const uint32_t hot[] = {
         AXON_REG_DEV_CTRL, AXON_REG_IRQ_STATUS, AXON_REG_IRQ_MASK,
         AXON_REG_MMU_FAULT_CLEAR, AXON_DBG_HANG, AXON_DBG_FAIL_DMA,
-        AXON_DBG_DELAY_US, AXON_DBG_FATAL,
+        AXON_DBG_DELAY_US, AXON_DBG_FATAL, AXON_DBG_FAIL_RESET,
     };
 
     axon_setup(ax, NQ);
@@ -2484,6 +2509,7 @@ static void test_fuzz(void)
         }
     }
 
+    wr(ax, AXON_DBG_FAIL_RESET, 0);     /* a lost reset is not what we test here */
     wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_RESET);
     check_reset_values(ax, true);
     g_hash_table_remove_all(ax->pt);

@@ -9,7 +9,7 @@
  *               [,debug=on]
  *
  * Runtime QOM properties (qom-set while the guest runs): hang-queues,
- * fail-next-dma, fatal-error, completion-delay-us.
+ * fail-next-dma, fail-next-reset, fatal-error, completion-delay-us.
  */
 #include "qemu/osdep.h"
 #include "qemu/log.h"
@@ -279,6 +279,27 @@ static void axon_set_fail_dma(Object *obj, Visitor *v, const char *name,
     axon_core_set_fail_dma(&s->core, val);
 }
 
+static void axon_get_fail_reset(Object *obj, Visitor *v, const char *name,
+                                void *opaque, Error **errp)
+{
+    AxonState *s = AXON(obj);
+    bool val = DEVICE(obj)->realized && axon_core_get_fail_reset(&s->core);
+
+    visit_type_bool(v, name, &val, errp);
+}
+
+static void axon_set_fail_reset(Object *obj, Visitor *v, const char *name,
+                                void *opaque, Error **errp)
+{
+    AxonState *s = AXON(obj);
+    bool val;
+
+    if (!visit_type_bool(v, name, &val, errp) || !axon_prop_runtime(obj, errp)) {
+        return;
+    }
+    axon_core_set_fail_reset(&s->core, val);
+}
+
 static void axon_get_fatal(Object *obj, Visitor *v, const char *name,
                            void *opaque, Error **errp)
 {
@@ -367,6 +388,11 @@ static void axon_class_init(ObjectClass *klass, void *data)
                               axon_get_fail_dma, axon_set_fail_dma, NULL, NULL);
     object_class_property_set_description(klass, "fail-next-dma",
         "Make the next DMA access fail at the bus level");
+    object_class_property_add(klass, "fail-next-reset", "bool",
+                              axon_get_fail_reset, axon_set_fail_reset,
+                              NULL, NULL);
+    object_class_property_set_description(klass, "fail-next-reset",
+        "Make the next whole-device reset leave the device not READY");
     object_class_property_add(klass, "fatal-error", "bool", axon_get_fatal,
                               axon_set_fatal, NULL, NULL);
     object_class_property_set_description(klass, "fatal-error",

@@ -1257,6 +1257,16 @@ void axon_core_set_fail_dma(AxonCore *c, bool on)
     qatomic_set(&c->dbg_fail_dma, on);
 }
 
+bool axon_core_get_fail_reset(AxonCore *c)
+{
+    return qatomic_read(&c->dbg_fail_reset);
+}
+
+void axon_core_set_fail_reset(AxonCore *c, bool on)
+{
+    qatomic_set(&c->dbg_fail_reset, on);
+}
+
 bool axon_core_get_fatal(AxonCore *c)
 {
     return qatomic_read(&c->fatal);
@@ -1282,6 +1292,9 @@ bool axon_core_set_delay(AxonCore *c, uint32_t us)
 
 void axon_core_reset(AxonCore *c)
 {
+    /* DBG_FAIL_RESET: this reset does its work, the device stays not READY */
+    bool lost = qatomic_xchg(&c->dbg_fail_reset, 0);
+
     for (unsigned i = 0; i < c->nqueues; i++) {
         AxonQueue *q = &c->queues[i];
 
@@ -1314,6 +1327,7 @@ void axon_core_reset(AxonCore *c)
     qatomic_set(&c->dbg_hang, 0);
     qatomic_set(&c->dbg_fail_dma, 0);
     qatomic_set(&c->dbg_delay_us, 0);
+    qatomic_set(&c->not_ready, lost);
     qatomic_set(&c->dev_ctrl_enable, 0);
     qatomic_set(&c->irq_pending, 0);
     c->irq_status = 0;
@@ -1640,6 +1654,7 @@ static uint32_t axon_dbg_read(AxonCore *c, hwaddr addr)
     case AXON_DBG_HANG:     return axon_core_get_hang(c);
     case AXON_DBG_FAIL_DMA: return axon_core_get_fail_dma(c);
     case AXON_DBG_DELAY_US: return axon_core_get_delay(c);
+    case AXON_DBG_FAIL_RESET: return axon_core_get_fail_reset(c);
     default:                return 0;
     }
 }
@@ -1666,6 +1681,9 @@ static void axon_dbg_write(AxonCore *c, hwaddr addr, uint32_t val)
         if (!axon_core_set_delay(c, val)) {
             guest_err("DBG_DELAY_US %u out of range", val);
         }
+        break;
+    case AXON_DBG_FAIL_RESET:
+        axon_core_set_fail_reset(c, val != 0);
         break;
     default:
         guest_err("write 0x%x to read-only/reserved debug register 0x%"
@@ -1710,7 +1728,7 @@ uint32_t axon_core_read(AxonCore *c, hwaddr addr)
         case AXON_REG_DEV_CTRL:
             return qatomic_read(&c->dev_ctrl_enable) ? AXON_DEV_CTRL_ENABLE : 0;
         case AXON_REG_DEV_STATUS:
-            return AXON_DEV_STATUS_READY |
+            return (qatomic_read(&c->not_ready) ? 0 : AXON_DEV_STATUS_READY) |
                    (qatomic_read(&c->fatal) ? AXON_DEV_STATUS_FATAL : 0);
         case AXON_REG_IRQ_STATUS:   return c->irq_status;
         case AXON_REG_IRQ_MASK:     return c->irq_mask;
@@ -1771,6 +1789,10 @@ void axon_core_write(AxonCore *c, hwaddr addr, uint32_t val)
             if (val & AXON_DEV_CTRL_RESET) {
                 axon_core_reset(c);
                 return;
+            }
+            if (qatomic_read(&c->not_ready) && (val & AXON_DEV_CTRL_ENABLE)) {
+                guest_err("DEV_CTRL.ENABLE while the device is not READY");
+                val &= ~AXON_DEV_CTRL_ENABLE;
             }
             old = qatomic_xchg(&c->dev_ctrl_enable, val & AXON_DEV_CTRL_ENABLE);
             if (!old && (val & AXON_DEV_CTRL_ENABLE)) {

@@ -121,6 +121,8 @@ struct AxonCore {
     uint32_t dbg_hang;
     uint32_t dbg_fail_dma;
     uint32_t dbg_delay_us;
+    uint32_t dbg_fail_reset;    /* armed: the next whole-device reset is lost */
+    uint32_t not_ready;         /* DEV_STATUS.READY reads 0 (a lost reset) */
 
     /* fault_lock */
     QemuMutex fault_lock;
@@ -148,6 +150,8 @@ uint32_t axon_core_get_hang(AxonCore *c);
 void axon_core_set_hang(AxonCore *c, uint32_t mask);
 bool axon_core_get_fail_dma(AxonCore *c);
 void axon_core_set_fail_dma(AxonCore *c, bool on);
+bool axon_core_get_fail_reset(AxonCore *c);
+void axon_core_set_fail_reset(AxonCore *c, bool on);
 bool axon_core_get_fatal(AxonCore *c);
 void axon_core_raise_fatal(AxonCore *c, uint32_t code);
 uint32_t axon_core_get_delay(AxonCore *c);

@@ -193,6 +193,7 @@ enum AxonFaultReason {
 #define AXON_DBG_FAIL_DMA           0x8008
 #define AXON_DBG_FATAL              0x800c
 #define AXON_DBG_DELAY_US           0x8010
+#define AXON_DBG_FAIL_RESET         0x8014
 #define AXON_DBG_END                0x9000
 #define AXON_DBG_ID_VALUE           0x47554244u /* "DBUG" */
 #define AXON_DBG_DELAY_MAX          1000000u
