@@ -1340,6 +1340,7 @@ static inline void axon_ref_gemm_i8(uint32_t m, uint32_t n, uint32_t k,
 #define AXON_DBG_FAIL_DMA	0x8008
 #define AXON_DBG_FATAL		0x800c
 #define AXON_DBG_DELAY_US	0x8010
+#define AXON_DBG_FAIL_RESET	0x8014
 #define AXON_DBG_ID_VALUE	0x47554244u	/* "DBUG" */
 #define AXON_ID_VALUE		0x4e4f5841u	/* "AXON" */
 
