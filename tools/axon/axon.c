@@ -126,6 +126,8 @@ static void usage(FILE *f)
 		"                  [--out PATH(.csv|.json)] [--quick] [--gemm-sizes N,N,...]\n"
 		"  nn              ONNX models: run, check, bench, compile, ops (axon nn help)\n"
 		"  ocr IMAGE.ppm   read a line of text with PP-OCRv4 (axon ocr --help)\n"
+		"  top             per-queue and per-process utilisation and memory\n"
+		"                  [-b] [-n COUNT] [-d SECONDS] [-f json|kv] (axon top --help)\n"
 		"  help            this text\n"
 		"\n"
 		"libaxon %s\n", axon_version());
@@ -226,6 +228,8 @@ int main(int argc, char **argv)
 		return cmd_nn(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ocr"))
 		return cmd_ocr(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "top"))
+		return cmd_top(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;
