@@ -38,20 +38,32 @@ const char *open_hint(int ret)
 	return "";
 }
 
-/* Is /sys/class/accel/@name bound to the axon driver? */
-static int sysfs_is_axon(const char *name)
+/*
+ * sysfs_link_base() - the last component of the symlink @path (a sysfs
+ * "device" or "driver" link) into @out; 0, or -1 if @path is no symlink.
+ */
+int sysfs_link_base(const char *path, char *out, size_t len)
 {
-	char link[PATH_MAX], target[PATH_MAX];
+	char target[PATH_MAX];
 	const char *base;
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/sys/class/accel/%s/device/driver", name);
-	n = readlink(link, target, sizeof(target) - 1);
+	n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
-		return 0;
+		return -1;
 	target[n] = '\0';
 	base = strrchr(target, '/');
-	return !strcmp(base ? base + 1 : target, "axon");
+	snprintf(out, len, "%s", base ? base + 1 : target);
+	return 0;
+}
+
+/* Is /sys/class/accel/@name bound to the axon driver? */
+static int sysfs_is_axon(const char *name)
+{
+	char link[PATH_MAX], drv[64];
+
+	snprintf(link, sizeof(link), "/sys/class/accel/%s/device/driver", name);
+	return !sysfs_link_base(link, drv, sizeof(drv)) && !strcmp(drv, "axon");
 }
 
 void no_device_msg(void)

@@ -23,6 +23,7 @@ void die_msg(const char *fmt, ...);	/* "axon: <msg>" to stderr */
 
 /* What to do about a failed axon_device_open(): "" or "; <advice>". */
 const char *open_hint(int ret);
+int sysfs_link_base(const char *path, char *out, size_t len);
 
 /*
  * Say why axon_enumerate() found no device: Axon devices this user may not

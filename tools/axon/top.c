@@ -161,33 +161,22 @@ static int find_devices(const char *only)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d)) && ndevs < MAX_DEVICES) {
-		char link[PATH_MAX], target[PATH_MAX], buf[64];
+		char link[PATH_MAX], buf[64];
 		struct top_dev dv, *v = &dv;
 		unsigned int maj, mnr;
-		const char *base;
 		uint64_t dummy;
-		ssize_t n;
 
 		if (strncmp(de->d_name, "accel", 5) || !isdigit((unsigned char)de->d_name[5]))
 			continue;
 		snprintf(link, sizeof(link), "/sys/class/accel/%s/device/driver", de->d_name);
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n < 0)
-			continue;
-		target[n] = '\0';
-		base = strrchr(target, '/');
-		if (strcmp(base ? base + 1 : target, "axon"))
+		if (sysfs_link_base(link, buf, sizeof(buf)) || strcmp(buf, "axon"))
 			continue;
 		memset(v, 0, sizeof(*v));
 		snprintf(v->name, sizeof(v->name), "%.15s", de->d_name);
 		v->minor = atoi(de->d_name + 5);
 		snprintf(link, sizeof(link), "/sys/class/accel/%s/device", de->d_name);
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n < 0)
+		if (sysfs_link_base(link, v->pci, sizeof(v->pci)))
 			continue;
-		target[n] = '\0';
-		base = strrchr(target, '/');
-		snprintf(v->pci, sizeof(v->pci), "%.63s", base ? base + 1 : target);
 		if (only && strcmp(only, v->name) && strcmp(only, v->pci))
 			continue;
 		snprintf(v->sys, sizeof(v->sys), "/sys/bus/pci/devices/%.63s", v->pci);
