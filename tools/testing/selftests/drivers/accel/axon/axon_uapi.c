@@ -1425,7 +1425,7 @@ TEST_F(sub, bo_closed_before_residency_enoent)
 TEST_F_TIMEOUT(sub, bo_closed_during_residency_enoent, 300)
 {
 	const uint64_t big_size = AXON_P(&self->d, MAX_BO_SIZE);
-	const unsigned int rounds = 6, close_ms = 20;
+	const unsigned int rounds = 4, close_ms = 20;
 	struct drm_axon_submit good = self->good;
 	unsigned int round;
 
