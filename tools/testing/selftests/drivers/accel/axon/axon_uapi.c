@@ -1360,7 +1360,7 @@ static void *held_submit_thread(void *arg)
 	struct held_submit *h = arg;
 
 	h->ret = axon_submit_raw(h->fd, &h->s);
-	h->done_ns = axon_now_ns();
+	__atomic_store_n(&h->done_ns, axon_now_ns(), __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -1414,33 +1414,61 @@ TEST_F(sub, bo_closed_before_residency_enoent)
 	sub_run_check(_metadata, self, &good);
 }
 
+/* Shmem in /proc/meminfo, in bytes: what the shmem page caches hold. */
+static int64_t meminfo_shmem(void)
+{
+	char buf[4096], *p;
+
+	if (axon_read_file("/proc/meminfo", buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "\nShmem:");
+	return p ? strtoll(p + strlen("\nShmem:"), NULL, 10) * 1024 : -1;
+}
+
 /*
  * As above, but the handle is closed while the SUBMIT allocates the pages of
- * a never-used 1 GiB buffer (MAX_BO_SIZE) it lists, after the checks before
- * the allocation: either that buffer's handle, or the handle of a small
- * buffer listed with it that an earlier job made resident already (checked
- * before or after the allocation, as the driver orders the buffers). Every
- * time: ENOENT, and the device keeps working.
+ * a never-used buffer it lists, after the checks before the allocation:
+ * either that buffer's handle, or the handle of a small buffer listed with
+ * it that an earlier job made resident already (checked before or after the
+ * allocation, as the driver orders the buffers). The close waits for the
+ * allocation to begin (Shmem in /proc/meminfo grows by the buffer's pages)
+ * and must come before it ends. Every time: ENOENT, and the device keeps
+ * working.
  */
-TEST_F_TIMEOUT(sub, bo_closed_during_residency_enoent, 300)
+TEST_F_TIMEOUT(sub, bo_closed_during_residency_enoent, 120)
 {
-	const uint64_t big_size = AXON_P(&self->d, MAX_BO_SIZE);
-	const unsigned int rounds = 4, close_ms = 20;
+	/* Populating 64 MiB takes about half a second in a TCG guest. */
+	const int64_t big_size = 64 << 20, started = 1 << 20, slack = 1 << 20;
+	const unsigned int rounds = 4;
 	struct drm_axon_submit good = self->good;
+	const int64_t before = meminfo_shmem();
 	unsigned int round;
 
+	ASSERT_LE(0, before) TH_LOG("no Shmem in /proc/meminfo");
 	for (round = 0; round < rounds; round++) {
 		struct held_submit h = { .fd = self->d.fd };
+		int64_t base, grown = 0, at_close;
 		struct drm_axon_bo_ref r[3];
+		uint64_t t0, t_close;
 		struct axon_bo small;
 		struct axon_uffd u;
-		uint64_t t0;
 		pthread_t th;
 		uint32_t big, victim;
 		int ret;
 
 		if (!sub_uffd(_metadata, &u))
 			return;
+		/*
+		 * The last round's big buffer is freed when the failed job is
+		 * released, which may be later: its pages must be gone before
+		 * this round counts new ones.
+		 */
+		t0 = axon_now_ns();
+		while (meminfo_shmem() - before > slack &&
+		       axon_now_ns() - t0 < 10000 * NSEC_PER_MSEC_ULL)
+			usleep(1000);
+		ASSERT_GE(slack, meminfo_shmem() - before)
+			TH_LOG("round %u: the last round's buffers were not freed", round);
 		/* the small buffer, resident after one job */
 		axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &small);
 		h.s = self->good;
@@ -1461,19 +1489,33 @@ TEST_F_TIMEOUT(sub, bo_closed_during_residency_enoent, 300)
 		ASSERT_EQ(0, pthread_create(&th, NULL, held_submit_thread, &h));
 		ret = axon_uffd_wait_fault(&u, 10000);
 		EXPECT_EQ(0, ret) TH_LOG("SUBMIT did not read in_syncs: %s", strerror(-ret));
+		base = meminfo_shmem();
+		ASSERT_LE(0, base) TH_LOG("no Shmem in /proc/meminfo");
 		t0 = axon_now_ns();
 		ASSERT_EQ(0, axon_uffd_fill(&u, self->ins, sizeof(self->ins)));
-		axon_sleep_ms(close_ms);
+		/* until the SUBMIT is allocating the big buffer's pages */
+		while (grown < started && axon_now_ns() - t0 < 30000 * NSEC_PER_MSEC_ULL &&
+		       !__atomic_load_n(&h.done_ns, __ATOMIC_ACQUIRE)) {
+			usleep(200);
+			grown = meminfo_shmem() - base;
+		}
+		t_close = axon_now_ns();
 		EXPECT_EQ(0, axon_gem_close(self->d.fd, victim));
+		at_close = meminfo_shmem() - base;
 		pthread_join(th, NULL);
-		TH_LOG("round %u: closed the %s buffer %u ms in, SUBMIT returned after %llu ms",
-		       round, victim == big ? "1 GiB" : "small", close_ms,
+		TH_LOG("round %u: %s closed at %llu ms, %lld KiB allocated; returned at %llu ms",
+		       round, victim == big ? "big" : "small",
+		       (unsigned long long)((t_close - t0) / NSEC_PER_MSEC_ULL),
+		       (long long)at_close / 1024,
 		       (unsigned long long)((h.done_ns - t0) / NSEC_PER_MSEC_ULL));
-		EXPECT_LT(t0 + close_ms * NSEC_PER_MSEC_ULL, h.done_ns)
-			TH_LOG("SUBMIT returned before the close: populating 1 GiB is too fast here");
-		EXPECT_EQ(-ENOENT, h.ret) TH_LOG("round %u: SUBMIT whose buffer was closed during "
-						 "the call: %s", round,
-						 h.ret ? strerror(-h.ret) : "success");
+		/* the close came while the allocation was going on */
+		EXPECT_LE(started, grown) TH_LOG("round %u: the SUBMIT allocated nothing", round);
+		EXPECT_GT(big_size - slack, at_close)
+			TH_LOG("round %u: the allocation was over before the close", round);
+		EXPECT_LT(t_close, h.done_ns) TH_LOG("round %u: SUBMIT returned before the close",
+						     round);
+		EXPECT_EQ(-ENOENT, h.ret) TH_LOG("round %u: SUBMIT whose buffer was closed: %s",
+						 round, h.ret ? strerror(-h.ret) : "success");
 		if (!h.ret)
 			AXON_ASSERT_JOB_OK(self->d.fd, h.s.job_id);
 		axon_uffd_free(&u);
