@@ -2366,7 +2366,8 @@ static bool fail_filter_axon(void)
 				return false;
 		}
 	}
-	return true;
+	/* single pages too (default min-order 1): the page tables are order 0 */
+	return !axon_write_file("/sys/kernel/debug/fail_page_alloc/min-order", "0");
 }
 
 /*
