@@ -613,6 +613,97 @@ TEST_F_TIMEOUT(life, unbind_races_every_ioctl, 120)
 		axon_assert_works_q(_metadata, self->d.fd, q);
 }
 
+struct unbind_thread {
+	const struct unbinder *u;
+	int ret;
+};
+
+static void *unbind_thread_fn(void *arg)
+{
+	struct unbind_thread *t = arg;
+
+	t->ret = axon_write_file(t->u->unbind, t->u->bdf);
+	return NULL;
+}
+
+struct held_submit {
+	int fd;
+	struct drm_axon_submit s;
+	int ret;
+};
+
+static void *held_submit_thread(void *arg)
+{
+	struct held_submit *h = arg;
+
+	h->ret = axon_submit_raw(h->fd, &h->s);
+	return NULL;
+}
+
+/*
+ * The device is removed while a SUBMIT is inside the driver: the SUBMIT is
+ * held (userfaultfd) while it reads in_syncs, the unbind starts and waits
+ * for it (drm_dev_unplug()), and once the device reads as gone the SUBMIT
+ * goes on to make a never-used buffer resident. It must stop there with
+ * -ENODEV (uapi.rst: every ioctl returns ENODEV once the device has been
+ * removed) instead of allocating the pages for a device that is gone, and
+ * the unbind then completes.
+ */
+TEST_F_TIMEOUT(life, unbind_during_submit_enodev, 120)
+{
+	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) }, v;
+	struct held_submit h = { .fd = self->d.fd };
+	struct drm_axon_bo_ref refs[2];
+	struct unbind_thread ut;
+	struct drm_axon_sync in;
+	struct unbinder u;
+	struct axon_uffd uf;
+	struct axon_bo cmd;
+	pthread_t sth, uth;
+	uint32_t x, q;
+	int i, ret;
+
+	if (!unbinder_init(_metadata, self->d.minor, &u))
+		return;
+	ret = axon_uffd_new(&uf);
+	ASSERT_EQ(0, ret) TH_LOG("userfaultfd: %s (CONFIG_USERFAULTFD)", strerror(-ret));
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &cmd);
+	memcpy(cmd.map, words, sizeof(words));
+	ASSERT_EQ(0, axon_bo_create_raw(self->d.fd, 64 * AXON_PAGE, 0, &x, NULL));
+	refs[0] = axon_ref(&cmd, AXON_R);
+	refs[1] = (struct drm_axon_bo_ref){ .handle = x, .flags = AXON_W };
+	in = axon_sync(axon_syncobj(_metadata, self->d.fd, true), 0);
+	axon_submit_init(&h.s, 0, cmd.handle, 0, sizeof(words), refs, 2);
+	h.s.in_syncs = (uintptr_t)uf.page;
+	h.s.in_sync_count = 1;
+
+	ASSERT_EQ(0, pthread_create(&sth, NULL, held_submit_thread, &h));
+	ret = axon_uffd_wait_fault(&uf, 10000);
+	ASSERT_EQ(0, ret) TH_LOG("SUBMIT did not read in_syncs: %s", strerror(-ret));
+	ut.u = &u;
+	ASSERT_EQ(0, pthread_create(&uth, NULL, unbind_thread_fn, &ut));
+	/* the DRM core's own check answers once the unbind has begun */
+	for (i = 0; i < 1000; i++) {
+		ret = axon_get_param_raw(self->d.fd, DRM_AXON_PARAM_NUM_QUEUES, &v);
+		if (ret == -ENODEV)
+			break;
+		axon_sleep_ms(10);
+	}
+	EXPECT_EQ(-ENODEV, ret) TH_LOG("the device does not read as gone during the unbind");
+	ASSERT_EQ(0, axon_uffd_fill(&uf, &in, sizeof(in)));
+	pthread_join(sth, NULL);
+	pthread_join(uth, NULL);
+	EXPECT_EQ(-ENODEV, h.ret) TH_LOG("SUBMIT across the unbind: %s",
+					 h.ret ? strerror(-h.ret) : "success");
+	EXPECT_EQ(0, ut.ret) TH_LOG("unbind %s: %s", u.bdf, strerror(-ut.ret));
+	axon_uffd_free(&uf);
+	munmap(cmd.map, cmd.size);
+	axon_dev_close(&self->d);
+	rebind(_metadata, &u, &self->d);
+	for (q = 0; q < self->nq; q++)
+		axon_assert_works_q(_metadata, self->d.fd, q);
+}
+
 /*
  * A device that does not come back from a reset: the debug block's
  * DBG_FAIL_RESET makes the whole-device reset after a fatal error a lost one

@@ -37,9 +37,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+
+#include <linux/userfaultfd.h>
 
 #include "drm/axon_accel.h"
 
@@ -1421,6 +1424,96 @@ static inline void axon_dbg_unmap(struct axon_dbg *g)
 		close(g->fd);
 	g->bar0 = NULL;
 	g->fd = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* userfaultfd: hold an ioctl while it reads user memory              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A page whose first access, the kernel's copy_from_user() included, waits
+ * until axon_uffd_fill(): an ioctl reading an array there stops at that
+ * point, inside the driver, for as long as the test wants. Needs
+ * CONFIG_USERFAULTFD and, for faults taken by the kernel, root (or
+ * vm.unprivileged_userfaultfd=1).
+ */
+struct axon_uffd {
+	int fd;
+	void *page;
+};
+
+static inline int axon_uffd_new(struct axon_uffd *u)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	int ret;
+
+	u->page = NULL;
+	u->fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (u->fd < 0)
+		return -errno;
+	if (ioctl(u->fd, UFFDIO_API, &api))
+		goto err;
+	u->page = mmap(NULL, AXON_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (u->page == MAP_FAILED) {
+		u->page = NULL;
+		goto err;
+	}
+	reg.range.start = (uintptr_t)u->page;
+	reg.range.len = AXON_PAGE;
+	if (ioctl(u->fd, UFFDIO_REGISTER, &reg))
+		goto err;
+	return 0;
+err:
+	ret = -errno;
+	if (u->page)
+		munmap(u->page, AXON_PAGE);
+	close(u->fd);
+	u->fd = -1;
+	return ret;
+}
+
+/* Wait up to @ms for an access to the page: 0 once one waits, or -errno. */
+static inline int axon_uffd_wait_fault(struct axon_uffd *u, int ms)
+{
+	struct pollfd p = { .fd = u->fd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&p, 1, ms) != 1)
+		return -ETIMEDOUT;
+	if (read(u->fd, &msg, sizeof(msg)) != sizeof(msg))
+		return -errno;
+	return msg.event == UFFD_EVENT_PAGEFAULT ? 0 : -EPROTO;
+}
+
+/* Let the access go on: the page gets @len bytes of @src, the rest zeros. */
+static inline int axon_uffd_fill(struct axon_uffd *u, const void *src, size_t len)
+{
+	struct uffdio_copy c = { .dst = (uintptr_t)u->page, .len = AXON_PAGE };
+	/* the source must be page-aligned too; a new anonymous page is zeros */
+	void *buf = mmap(NULL, AXON_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	int ret = 0;
+
+	if (buf == MAP_FAILED)
+		return -errno;
+	memcpy(buf, src, len < AXON_PAGE ? len : AXON_PAGE);
+	c.src = (uintptr_t)buf;
+	if (ioctl(u->fd, UFFDIO_COPY, &c))
+		ret = -errno;
+	munmap(buf, AXON_PAGE);
+	return ret;
+}
+
+static inline void axon_uffd_free(struct axon_uffd *u)
+{
+	if (u->page)
+		munmap(u->page, AXON_PAGE);
+	if (u->fd >= 0)
+		close(u->fd);
+	u->page = NULL;
+	u->fd = -1;
 }
 
 #endif /* AXON_TEST_H */

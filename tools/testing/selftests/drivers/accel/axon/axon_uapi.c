@@ -1345,6 +1345,191 @@ TEST_F(sub, bad_arg_pointer_efault)
 }
 
 /* ------------------------------------------------------------------ */
+/* SUBMIT: the last handle to a listed buffer closed during the call  */
+/* ------------------------------------------------------------------ */
+
+struct held_submit {
+	int fd;
+	struct drm_axon_submit s;
+	int ret;
+	uint64_t done_ns;
+};
+
+static void *held_submit_thread(void *arg)
+{
+	struct held_submit *h = arg;
+
+	h->ret = axon_submit_raw(h->fd, &h->s);
+	__atomic_store_n(&h->done_ns, axon_now_ns(), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A userfaultfd page; skips without the right to use it for kernel faults. */
+static bool sub_uffd(struct __test_metadata *_metadata, struct axon_uffd *u)
+{
+	int ret = axon_uffd_new(u);
+
+	if (ret == -EPERM && geteuid())
+		SKIP(return false, "userfaultfd for kernel faults needs root");
+	ASSERT_EQ(0, ret) TH_LOG("userfaultfd: %s (CONFIG_USERFAULTFD)", strerror(-ret));
+	return true;
+}
+
+/*
+ * The SUBMIT is held (userfaultfd) while it reads in_syncs: it has looked
+ * the buffers up and not made them resident yet. The only handle of a
+ * never-used listed buffer is closed then, which frees the buffer's address
+ * range: the SUBMIT must fail with ENOENT (uapi.rst: "the last handle to a
+ * listed buffer was closed by another thread during the call"), not map the
+ * buffer at an address that is free again.
+ */
+TEST_F(sub, bo_closed_before_residency_enoent)
+{
+	struct held_submit h = { .fd = self->d.fd };
+	struct drm_axon_submit good = self->good;
+	struct drm_axon_bo_ref r[2];
+	struct axon_uffd u;
+	pthread_t th;
+	uint32_t x;
+	int ret;
+
+	if (!sub_uffd(_metadata, &u))
+		return;
+	ASSERT_EQ(0, axon_bo_create_raw(self->d.fd, 4 * AXON_PAGE, 0, &x, NULL));
+	r[0] = self->refs[0];
+	r[1] = (struct drm_axon_bo_ref){ .handle = x, .flags = AXON_W };
+	h.s = self->good;
+	h.s.bos = (uintptr_t)r;
+	h.s.bo_count = 2;
+	h.s.in_syncs = (uintptr_t)u.page;
+	ASSERT_EQ(0, pthread_create(&th, NULL, held_submit_thread, &h));
+	ret = axon_uffd_wait_fault(&u, 10000);
+	EXPECT_EQ(0, ret) TH_LOG("SUBMIT did not read in_syncs: %s", strerror(-ret));
+	EXPECT_EQ(0, axon_gem_close(self->d.fd, x));
+	ASSERT_EQ(0, axon_uffd_fill(&u, self->ins, sizeof(self->ins)));
+	pthread_join(th, NULL);
+	EXPECT_EQ(-ENOENT, h.ret) TH_LOG("SUBMIT whose buffer was closed during the call: %s",
+					 h.ret ? strerror(-h.ret) : "success");
+	axon_uffd_free(&u);
+	sub_run_check(_metadata, self, &good);
+}
+
+/* Shmem in /proc/meminfo, in bytes: what the shmem page caches hold. */
+static int64_t meminfo_shmem(void)
+{
+	char buf[4096], *p;
+
+	if (axon_read_file("/proc/meminfo", buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "\nShmem:");
+	return p ? strtoll(p + strlen("\nShmem:"), NULL, 10) * 1024 : -1;
+}
+
+/*
+ * As above, but the handle is closed while the SUBMIT allocates the pages of
+ * a never-used buffer it lists, after the checks before the allocation:
+ * either that buffer's handle, or the handle of a small buffer listed with
+ * it that an earlier job made resident already (checked before or after the
+ * allocation, as the driver orders the buffers). The close waits for the
+ * allocation to begin (Shmem in /proc/meminfo grows by the buffer's pages)
+ * and must come before it ends. Every time: ENOENT, and the device keeps
+ * working.
+ */
+TEST_F_TIMEOUT(sub, bo_closed_during_residency_enoent, 120)
+{
+	/* Populating 64 MiB takes about half a second in a TCG guest. */
+	const int64_t big_size = 64 << 20, started = 1 << 20, slack = 1 << 20;
+	const unsigned int rounds = 4;
+	struct drm_axon_submit good = self->good;
+	const int64_t before = meminfo_shmem();
+	unsigned int round;
+
+	ASSERT_LE(0, before) TH_LOG("no Shmem in /proc/meminfo");
+	for (round = 0; round < rounds; round++) {
+		struct held_submit h = { .fd = self->d.fd };
+		int64_t base, grown = 0, at_close;
+		struct drm_axon_bo_ref r[3];
+		uint64_t t0, t_close;
+		struct axon_bo small;
+		struct axon_uffd u;
+		pthread_t th;
+		uint32_t big, victim;
+		int ret;
+
+		if (!sub_uffd(_metadata, &u))
+			return;
+		/*
+		 * The last round's big buffer is freed when the failed job is
+		 * released, which may be later: its pages must be gone before
+		 * this round counts new ones.
+		 */
+		t0 = axon_now_ns();
+		while (meminfo_shmem() - before > slack &&
+		       axon_now_ns() - t0 < 10000 * NSEC_PER_MSEC_ULL)
+			usleep(1000);
+		ASSERT_GE(slack, meminfo_shmem() - before)
+			TH_LOG("round %u: the last round's buffers were not freed", round);
+		/* the small buffer, resident after one job */
+		axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &small);
+		h.s = self->good;
+		r[0] = self->refs[0];
+		r[1] = axon_ref(&small, AXON_R);
+		h.s.bos = (uintptr_t)r;
+		h.s.bo_count = 2;
+		ASSERT_EQ(0, axon_submit_raw(self->d.fd, &h.s));
+		AXON_ASSERT_JOB_OK(self->d.fd, h.s.job_id);
+
+		ASSERT_EQ(0, axon_bo_create_raw(self->d.fd, big_size, 0, &big, NULL));
+		r[2] = (struct drm_axon_bo_ref){ .handle = big, .flags = AXON_R };
+		h.s = self->good;
+		h.s.bos = (uintptr_t)r;
+		h.s.bo_count = 3;
+		h.s.in_syncs = (uintptr_t)u.page;
+		victim = round % 2 ? small.handle : big;
+		ASSERT_EQ(0, pthread_create(&th, NULL, held_submit_thread, &h));
+		ret = axon_uffd_wait_fault(&u, 10000);
+		EXPECT_EQ(0, ret) TH_LOG("SUBMIT did not read in_syncs: %s", strerror(-ret));
+		base = meminfo_shmem();
+		ASSERT_LE(0, base) TH_LOG("no Shmem in /proc/meminfo");
+		t0 = axon_now_ns();
+		ASSERT_EQ(0, axon_uffd_fill(&u, self->ins, sizeof(self->ins)));
+		/* until the SUBMIT is allocating the big buffer's pages */
+		while (grown < started && axon_now_ns() - t0 < 30000 * NSEC_PER_MSEC_ULL &&
+		       !__atomic_load_n(&h.done_ns, __ATOMIC_ACQUIRE)) {
+			usleep(200);
+			grown = meminfo_shmem() - base;
+		}
+		t_close = axon_now_ns();
+		EXPECT_EQ(0, axon_gem_close(self->d.fd, victim));
+		at_close = meminfo_shmem() - base;
+		pthread_join(th, NULL);
+		TH_LOG("round %u: %s closed at %llu ms, %lld KiB allocated; returned at %llu ms",
+		       round, victim == big ? "big" : "small",
+		       (unsigned long long)((t_close - t0) / NSEC_PER_MSEC_ULL),
+		       (long long)at_close / 1024,
+		       (unsigned long long)((h.done_ns - t0) / NSEC_PER_MSEC_ULL));
+		/* the close came while the allocation was going on */
+		EXPECT_LE(started, grown) TH_LOG("round %u: the SUBMIT allocated nothing", round);
+		EXPECT_GT(big_size - slack, at_close)
+			TH_LOG("round %u: the allocation was over before the close", round);
+		EXPECT_LT(t_close, h.done_ns) TH_LOG("round %u: SUBMIT returned before the close",
+						     round);
+		EXPECT_EQ(-ENOENT, h.ret) TH_LOG("round %u: SUBMIT whose buffer was closed: %s",
+						 round, h.ret ? strerror(-h.ret) : "success");
+		if (!h.ret)
+			AXON_ASSERT_JOB_OK(self->d.fd, h.s.job_id);
+		axon_uffd_free(&u);
+		if (victim == big) {
+			axon_bo_free(&small);
+		} else {
+			munmap(small.map, small.size);
+			axon_gem_close(self->d.fd, big);
+		}
+	}
+	sub_run_check(_metadata, self, &good);
+}
+
+/* ------------------------------------------------------------------ */
 /* JOB_WAIT                                                           */
 /* ------------------------------------------------------------------ */
 
@@ -2181,7 +2366,8 @@ static bool fail_filter_axon(void)
 				return false;
 		}
 	}
-	return true;
+	/* single pages too (default min-order 1): the page tables are order 0 */
+	return !axon_write_file("/sys/kernel/debug/fail_page_alloc/min-order", "0");
 }
 
 /*
