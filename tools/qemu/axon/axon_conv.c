@@ -186,10 +186,7 @@ static int finish(AxonJob *j, const ConvP *cp, const AxonTd *out,
     if (!cp->i8) {
         float *y = (float *)acc;
         if (bias) {
-            float bv = ((const float *)bias)[o];
-            for (uint32_t i = 0; i < np; i++) {
-                y[i] += bv;
-            }
+            axon_add_f32(y, ((const float *)bias)[o], np);
         }
         if (res->present) {
             AxonTd rv = plane_view(res, n, o);
@@ -197,9 +194,7 @@ static int finish(AxonJob *j, const ConvP *cp, const AxonTd *out,
             if (r) {
                 return r;
             }
-            for (uint32_t i = 0; i < np; i++) {
-                y[i] += ((float *)tmp)[i];
-            }
+            axon_addv_f32(y, (const float *)tmp, np);
         }
         axon_unary_f32(cp->ep, ep_a, ep_b, y, np);
         return axon_td_rw_range(j, &ov, p0, np, y, true);
