@@ -164,6 +164,183 @@ static void im2col(const ConvP *cp, const uint32_t *x, uint32_t *col,
     }
 }
 
+/*
+ * The direct form of an fp32 convolution with one input channel per group
+ * (depthwise): no im2col, no GEMM. A horizontal stride s reads the input
+ * plane as s phases, ph[(r * H + iy) * Wr + i] = x[iy][i * s + r] for the
+ * nph = MIN(s, W) phases that exist, so that every kernel tap is a
+ * contiguous run of inputs for a run of outputs.
+ */
+static void dw_phases(const ConvP *cp, const float *x, float *ph,
+                      uint32_t nph, uint32_t Wr)
+{
+    for (uint32_t r = 0; r < nph; r++) {
+        for (uint32_t iy = 0; iy < cp->H; iy++) {
+            const float *src = x + (uint64_t)iy * cp->W;
+            float *dst = ph + ((uint64_t)r * cp->H + iy) * Wr;
+
+            for (uint32_t i = 0; i < Wr; i++) {
+                uint64_t ix = (uint64_t)i * cp->sw + r;
+                dst[i] = ix < cp->W ? src[ix] : 0.0f;
+            }
+        }
+    }
+}
+
+/*
+ * One output plane: acc[oy][ox] is the sum, starting from +0, of the
+ * products w[ky][kx] * x[iy][ix] with (iy, ix) inside the input, added
+ * in increasing (ky, kx) order. False if the queue was cancelled.
+ */
+static bool dw_plane(AxonJob *j, const ConvP *cp, const float *ph,
+                     uint32_t Wr, const float *wk, float *acc)
+{
+    for (uint32_t oy = 0; oy < cp->OH; oy++) {
+        float *arow = acc + (uint64_t)oy * cp->OW;
+
+        if (axon_cancelled(j->q)) {
+            return false;
+        }
+        memset(arow, 0, (uint64_t)cp->OW * 4);
+        for (uint32_t ky = 0; ky < cp->KH; ky++) {
+            int64_t iy = (int64_t)oy * cp->sh - cp->pt + (int64_t)ky * cp->dh;
+
+            if (iy < 0 || iy >= cp->H) {
+                continue;
+            }
+            for (uint32_t kx = 0; kx < cp->KW; kx++) {
+                /* outputs ox in [lo, hi) read ix = ox * sw + off */
+                int64_t off = (int64_t)kx * cp->dw - cp->pl;
+                int64_t lo = off >= 0 ? 0 : (-off + cp->sw - 1) / cp->sw;
+                int64_t hi = off > (int64_t)cp->W - 1 ? 0 :
+                             MIN((int64_t)cp->OW,
+                                 ((int64_t)cp->W - 1 - off) / cp->sw + 1);
+                int64_t r = ((off % cp->sw) + cp->sw) % cp->sw;
+                int64_t base = (off - r) / cp->sw;
+                const float *src;
+
+                if (lo >= hi) {
+                    continue;
+                }
+                src = ph + ((uint64_t)r * cp->H + iy) * Wr + (lo + base);
+                axon_axpy_f32(arow + lo, wk[(uint64_t)ky * cp->KW + kx], src,
+                              hi - lo);
+            }
+        }
+    }
+    return true;
+}
+
+/*
+ * The fast form of dw_plane() for a channel whose weights are all finite,
+ * with the same result: the input plane, padded with zeros to Hp x Wp, is
+ * split into its stride phases q[rr][r][j][i] = padded[j * sh + rr][i * sw + r]
+ * (DwPad), so that each kernel tap is one multiply-add over a contiguous
+ * run of all output rows at the phase's row pitch Wq (the columns past OW
+ * are scratch). A padded zero adds a zero product, which leaves a sum that
+ * started from +0 unchanged.
+ */
+typedef struct DwPad {
+    uint64_t Hp, Wp, Hq, Wq;
+    uint32_t nrr, nr;       /* row and column phases */
+} DwPad;
+
+static bool dw_pad_init(const ConvP *cp, DwPad *d)
+{
+    d->Hp = (uint64_t)cp->H + cp->pt + cp->pb;
+    d->Wp = (uint64_t)cp->W + cp->pl + cp->pr;
+    d->Hq = DIV_ROUND_UP(d->Hp, cp->sh);
+    d->Wq = DIV_ROUND_UP(d->Wp, cp->sw);
+    d->nrr = MIN(cp->sh, d->Hp);
+    d->nr = MIN(cp->sw, d->Wp);
+    /* not when the padding dwarfs the plane */
+    return d->Hp * d->Wp <= (uint64_t)cp->H * cp->W * 5 / 4 + 4096;
+}
+
+static uint64_t dw_pad_size(const DwPad *d)
+{
+    return d->Hq * d->Wq * d->nrr * d->nr;
+}
+
+static void dw_pad_fill(const ConvP *cp, const DwPad *d, const float *x,
+                        float *q)
+{
+    for (uint32_t rr = 0; rr < d->nrr; rr++) {
+        for (uint32_t r = 0; r < d->nr; r++) {
+            for (uint64_t jy = 0; jy < d->Hq; jy++, q += d->Wq) {
+                int64_t iy = (int64_t)(jy * cp->sh + rr) - cp->pt;
+                const float *src = x + (uint64_t)iy * cp->W;
+
+                if (iy < 0 || iy >= cp->H) {
+                    memset(q, 0, d->Wq * 4);
+                    continue;
+                }
+                if (cp->sw == 1) {
+                    /* here Wq = Wp: pl zeros, the row, pr zeros */
+                    memset(q, 0, cp->pl * 4);
+                    memcpy(q + cp->pl, src, (uint64_t)cp->W * 4);
+                    memset(q + cp->pl + cp->W, 0, cp->pr * 4);
+                    continue;
+                }
+                for (uint64_t i = 0; i < d->Wq; i++) {
+                    int64_t ix = (int64_t)(i * cp->sw + r) - cp->pl;
+
+                    q[i] = ix >= 0 && ix < cp->W ? src[ix] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/* Output rows a strip of dw_plane_pad() covers: its sums stay in L1. */
+#define AXON_DW_STRIP       4096u   /* elements */
+
+/* acc holds OH x Wq elements; the result is left dense, OH x OW. */
+static bool dw_plane_pad(AxonJob *j, const ConvP *cp, const DwPad *d,
+                         const float *q, const float *wk, float *acc)
+{
+    uint32_t strip = MAX(1, AXON_DW_STRIP / d->Wq);
+
+    for (uint32_t oy0 = 0; oy0 < cp->OH; oy0 += strip) {
+        uint32_t rows = MIN(strip, cp->OH - oy0);
+        uint64_t len = (uint64_t)(rows - 1) * d->Wq + cp->OW;
+        float *a = acc + oy0 * d->Wq;
+
+        if (axon_cancelled(j->q)) {
+            return false;
+        }
+        memset(a, 0, len * 4);
+        for (uint32_t ky = 0; ky < cp->KH; ky++) {
+            uint64_t ty = (uint64_t)ky * cp->dh;
+            uint64_t rr = ty % cp->sh, bq = ty / cp->sh + oy0;
+
+            for (uint32_t kx = 0; kx < cp->KW; kx++) {
+                uint64_t tx = (uint64_t)kx * cp->dw;
+                uint64_t r = tx % cp->sw, base = tx / cp->sw;
+
+                axon_axpy_f32(a, wk[(uint64_t)ky * cp->KW + kx],
+                              q + ((rr * d->nr + r) * d->Hq + bq) * d->Wq +
+                              base, len);
+            }
+        }
+    }
+    for (uint32_t oy = 1; oy < cp->OH; oy++) {
+        memmove(acc + (uint64_t)oy * cp->OW, acc + oy * d->Wq,
+                (uint64_t)cp->OW * 4);
+    }
+    return true;
+}
+
+static bool dw_finite(const float *wk, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        if (!isfinite(wk[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static AxonTd plane_view(const AxonTd *t, uint32_t n, uint32_t ch)
 {
     return axon_td_view(t, t->addr + (uint64_t)((int64_t)n * t->strides[0] +
@@ -446,16 +623,30 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
         uint64_t ycount;
         bool direct = !transp && cp.KH == 1 && cp.KW == 1 && cp.sh == 1 &&
                       cp.sw == 1 && !cp.pt && !cp.pl && !cp.pb && !cp.pr;
+        /*
+         * depthwise: whole output planes by dw_plane_pad() or dw_plane(),
+         * col holds the phases of the input plane of either
+         */
+        bool dw = !transp && !cp.i8 && cp.Cg == 1;
+        uint32_t nph = MIN(cp.sw, cp.W), Wr = DIV_ROUND_UP(cp.W, cp.sw);
+        DwPad dp = { 0 };
+        bool pad_ok = dw && dw_pad_init(&cp, &dp);
+        uint64_t colcount;
 
         np = MIN(pix, MAX(1, MIN(AXON_COL_MAX / rows,
                                  AXON_GEMM_PIECE /
                                  ((transp ? cp.Cg : cp.Og) * rows))));
-        ycount = transp ? (uint64_t)cp.Og * cp.OH * cp.OW : cp.Og * np;
+        colcount = dw ? MAX(pad_ok ? dw_pad_size(&dp) : 0,
+                            cp.sw > 1 ? (uint64_t)nph * cp.H * Wr : 0) :
+                   direct ? 0 : rows * np;
+        ycount = transp ? (uint64_t)cp.Og * cp.OH * cp.OW :
+                 dw ? MAX(pix, pad_ok ? cp.OH * dp.Wq : 0) : cp.Og * np;
         x = g_try_new(uint32_t, xcount);
         wm = g_try_new(uint32_t, wcount);
-        col = direct ? NULL : g_try_new(uint32_t, rows * np);
+        col = colcount ? g_try_new(uint32_t, colcount) : NULL;
         y = g_try_new(uint32_t, ycount);
-        tmp = g_try_new(uint32_t, transp ? (uint64_t)cp.OH * cp.OW : np);
+        tmp = g_try_new(uint32_t, transp ? (uint64_t)cp.OH * cp.OW :
+                                  dw ? pix : np);
         raw = g_try_malloc(MAX(xcount, wcount));
         if (bias.present) {
             bbuf = g_try_new(uint32_t, cp.O);
@@ -463,7 +654,7 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
         if (cp.pcs) {
             pcs = g_try_new(float, cp.O);
         }
-        if (!x || !wm || (!direct && !col) || !y || !tmp || !raw ||
+        if (!x || !wm || (colcount && !col) || !y || !tmp || !raw ||
             (bias.present && !bbuf) || (cp.pcs && !pcs)) {
             r = axon_tensor_oom(j, name);
             goto out;
@@ -506,6 +697,36 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
                 r = gather(j, &xv, cp.i8, cp.in_zp, x, raw);
                 if (r) {
                     goto out;
+                }
+                if (dw) {
+                    const float *ph = (const float *)x;
+                    bool fast = pad_ok && dw_finite((const float *)wm, wcount);
+
+                    if (fast) {
+                        dw_pad_fill(&cp, &dp, (const float *)x, (float *)col);
+                    } else if (cp.sw > 1) {
+                        dw_phases(&cp, (const float *)x, (float *)col, nph,
+                                  Wr);
+                        ph = (const float *)col;
+                    }
+                    for (uint32_t o = 0; o < cp.Og; o++) {
+                        const float *wk = (const float *)wm +
+                                          (uint64_t)o * cp.KH * cp.KW;
+
+                        if (fast ? !dw_plane_pad(j, &cp, &dp,
+                                                 (const float *)col, wk,
+                                                 (float *)y) :
+                            !dw_plane(j, &cp, ph, Wr, wk, (float *)y)) {
+                            r = AXON_CANCELLED;
+                            goto out;
+                        }
+                        r = finish(j, &cp, &out, &res, bbuf, pcs, n,
+                                   g * cp.Og + o, 0, pix, y, tmp, ep_a, ep_b);
+                        if (r) {
+                            goto out;
+                        }
+                    }
+                    continue;
                 }
                 if (transp) {
                     memset(y, 0, ycount * 4);
