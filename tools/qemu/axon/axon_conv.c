@@ -19,6 +19,8 @@
 
 #define AXON_GEMM_PIECE     (1ull << 24)    /* multiply-adds per piece */
 #define AXON_COL_MAX        (1ull << 22)    /* elements of one col panel */
+/* col panel and output of one CONV2D piece together: about an L2 cache */
+#define AXON_TILE           (1ull << 17)    /* elements */
 
 void axon_igemm(bool ta, int m, int n, int k, const int32_t *a, int lda,
                 const int32_t *b, int ldb, int32_t *cm, int ldc)
@@ -636,6 +638,10 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
         np = MIN(pix, MAX(1, MIN(AXON_COL_MAX / rows,
                                  AXON_GEMM_PIECE /
                                  ((transp ? cp.Cg : cp.Og) * rows))));
+        if (!transp && !direct) {
+            /* im2col writes col, sgemm reads it back: keep both cached */
+            np = MIN(np, MAX(16, ROUND_DOWN(AXON_TILE / (rows + cp.Og), 16)));
+        }
         colcount = dw ? MAX(pad_ok ? dw_pad_size(&dp) : 0,
                             cp.sw > 1 ? (uint64_t)nph * cp.H * Wr : 0) :
                    direct ? 0 : rows * np;
