@@ -789,24 +789,37 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
                         uint32_t ky = m / cp.KW % cp.KH, kx = m % cp.KW;
                         const uint32_t *src = col + m * cnt;
                         uint32_t *acc = y + (uint64_t)o * cp.OH * cp.OW;
+                        uint64_t pp = p0, end = p0 + cnt;
 
-                        for (uint32_t i = 0; i < cnt; i++) {
-                            uint64_t pp = p0 + i;
-                            int64_t oy = (int64_t)(pp / cp.W) * cp.sh - cp.pt +
-                                         (int64_t)ky * cp.dh;
-                            int64_t ox = (int64_t)(pp % cp.W) * cp.sw - cp.pl +
+                        /* input row by input row, in increasing order */
+                        while (pp < end) {
+                            uint64_t ix0 = pp % cp.W;
+                            uint64_t seg = MIN(cp.W - ix0, end - pp);
+                            int64_t oy = (int64_t)(pp / cp.W) * cp.sh -
+                                         cp.pt + (int64_t)ky * cp.dh;
+                            int64_t ox = (int64_t)ix0 * cp.sw - cp.pl +
                                          (int64_t)kx * cp.dw;
+                            uint32_t *arow = acc;
 
-                            if (oy < 0 || oy >= cp.OH || ox < 0 ||
-                                ox >= cp.OW) {
+                            if (oy < 0 || oy >= cp.OH) {
+                                src += seg;
+                                pp += seg;
                                 continue;
                             }
-                            if (!cp.i8) {
-                                float *fa = (float *)acc + oy * cp.OW + ox;
-                                *fa += axon_bits_f32(src[i]);
-                            } else {
-                                acc[oy * cp.OW + ox] += src[i];
+                            arow += oy * cp.OW;
+                            for (uint64_t i = 0; i < seg; i++, ox += cp.sw) {
+                                if (ox < 0 || ox >= cp.OW) {
+                                    continue;
+                                }
+                                if (!cp.i8) {
+                                    float *fa = (float *)arow + ox;
+                                    *fa += axon_bits_f32(src[i]);
+                                } else {
+                                    arow[ox] += src[i];
+                                }
                             }
+                            src += seg;
+                            pp += seg;
                         }
                     }
                 }
