@@ -3,8 +3,10 @@
  * Axon NPU v1.1: CONV2D, CONVT2D and MATMUL.
  *
  * fp32 work is im2col (CONV2D), col2im (CONVT2D) or plain panels (MATMUL)
- * around OpenBLAS's single-threaded sgemm; the int8 forms subtract the zero
- * points while gathering and use an exact int32 (wrap-around) GEMM.
+ * around OpenBLAS's single-threaded sgemm, except depthwise CONV2D (one
+ * input channel per group), which is computed directly (dw_plane_pad(),
+ * dw_plane()); the int8 forms subtract the zero points while gathering and
+ * use an exact int32 (wrap-around) GEMM.
  * Operands are gathered per group (per batch for MATMUL) into host
  * buffers whose size MAX_PLANE bounds; the output is produced in pieces of
  * at most ~2^25 multiply-adds, with a cancellation check between pieces.
