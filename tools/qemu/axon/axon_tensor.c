@@ -699,31 +699,12 @@ static inline float axon_clampf(float x, float lo, float hi)
 }
 
 /*
- * Four lanes at a time with GCC/Clang vector extensions (SSE2 on x86-64):
- * each lane computes exactly the scalar expression next to it (the same
- * operations, comparisons and selections, no contraction), so results are
+ * Four lanes at a time with the vector type of axon_tensor.h: each lane
+ * computes exactly the scalar expression next to it (the same operations,
+ * comparisons and selections, no contraction), so results are
  * bit-identical to the scalar loops, which also do the tails.
  */
-typedef float axon_v4sf __attribute__((vector_size(16)));
 typedef int32_t axon_v4si __attribute__((vector_size(16)));
-
-static inline axon_v4sf axon_vld(const float *p)
-{
-    axon_v4sf v;
-
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static inline void axon_vst(float *p, axon_v4sf v)
-{
-    memcpy(p, &v, sizeof(v));
-}
-
-static inline axon_v4sf axon_vdup(float f)
-{
-    return (axon_v4sf){ f, f, f, f };
-}
 
 /* m ? a : b, lane by lane (m all ones or all zeros) */
 static inline axon_v4sf axon_vsel(axon_v4si m, axon_v4sf a, axon_v4sf b)
