@@ -2,11 +2,12 @@
 /*
  * Axon NPU v1.1: CONV2D, CONVT2D and MATMUL.
  *
- * fp32 work is im2col (CONV2D), col2im (CONVT2D) or plain panels (MATMUL)
- * around OpenBLAS's single-threaded sgemm, except depthwise CONV2D (one
- * input channel per group), which is computed directly (dw_plane_pad(),
- * dw_plane()); the int8 forms subtract the zero points while gathering and
- * use an exact int32 (wrap-around) GEMM.
+ * fp32 work is im2col or one GEMM per kernel tap on the padded input
+ * (CONV2D), col2im (CONVT2D) or plain panels (MATMUL) around OpenBLAS's
+ * single-threaded sgemm, except depthwise CONV2D (one input channel per
+ * group), which is computed directly (dw_plane_pad(), dw_plane()); the
+ * int8 forms subtract the zero points while gathering and use an exact
+ * int32 (wrap-around) GEMM.
  * Operands are gathered per group (per batch for MATMUL) into host
  * buffers whose size MAX_PLANE bounds; the output is produced in pieces of
  * at most ~2^25 multiply-adds, with a cancellation check between pieces.
@@ -456,6 +457,7 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
     uint64_t work, wcount, rsvd;
     uint32_t *x = NULL, *wm = NULL, *col = NULL, *y = NULL, *tmp = NULL;
     uint64_t *toff = NULL;
+    float *wt = NULL;
     void *bbuf = NULL;
     float *pcs = NULL;
     uint8_t *raw = NULL;
@@ -687,7 +689,16 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
         bool dw = !transp && !cp.i8 && cp.Cg == 1;
         uint32_t nph = MIN(cp.sw, cp.W), Wr = DIV_ROUND_UP(cp.W, cp.sw);
         DwPad dp = { 0 };
-        bool pad_ok = dw && dw_pad_init(&cp, &dp);
+        bool pad_ok = (dw || (!transp && !cp.i8)) && dw_pad_init(&cp, &dp);
+        /*
+         * taps: a stride-1 fp32 kernel larger than 1x1 over enough input
+         * channels runs as one sgemm per kernel tap on the zero-padded
+         * input (col), in pieces of R output rows, instead of im2col
+         */
+        bool taps = !dw && !transp && !cp.i8 && pad_ok && cp.sh == 1 &&
+                    cp.sw == 1 && (cp.KH > 1 || cp.KW > 1) && cp.Cg >= 8 &&
+                    dp.Hp * dp.Wp * cp.Cg <= 2ull * AXON_MAX_PLANE;
+        uint64_t ntap = (uint64_t)cp.KH * cp.KW, R = 0;
         uint64_t colcount;
 
         np = MIN(pix, MAX(1, MIN(AXON_COL_MAX / rows,
@@ -697,17 +708,27 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
             /* im2col writes col, sgemm reads it back: keep both cached */
             np = MIN(np, MAX(16, ROUND_DOWN(AXON_TILE / (rows + cp.Og), 16)));
         }
+        if (taps) {
+            R = MAX(1, MIN(AXON_TILE / ((cp.Cg + cp.Og) * dp.Wp),
+                           AXON_GEMM_PIECE / (K * cp.Og * dp.Wp)));
+            R = MIN(R, cp.OH);
+        }
         colcount = dw ? MAX(pad_ok ? dw_pad_size(&dp) : 0,
                             cp.sw > 1 ? (uint64_t)nph * cp.H * Wr : 0) :
+                   taps ? dp.Hp * dp.Wp * cp.Cg :
                    direct ? 0 : rows * np;
         ycount = transp ? (uint64_t)cp.Og * cp.OH * cp.OW :
-                 dw ? MAX(pix, pad_ok ? cp.OH * dp.Wq : 0) : cp.Og * np;
+                 dw ? MAX(pix, pad_ok ? cp.OH * dp.Wq : 0) :
+                 taps ? R * dp.Wp * cp.Og : cp.Og * np;
         x = g_try_new(uint32_t, xcount);
         wm = g_try_new(uint32_t, wcount);
         col = colcount ? g_try_new(uint32_t, colcount) : NULL;
         y = g_try_new(uint32_t, ycount);
         tmp = g_try_new(uint32_t, transp ? (uint64_t)cp.OH * cp.OW :
-                                  dw ? pix : np);
+                                  dw ? pix : taps ? R * cp.OW : np);
+        if (taps) {
+            wt = g_try_new(float, wcount);
+        }
         raw = g_try_malloc(MAX(xcount, wcount));
         if (bias.present) {
             bbuf = g_try_new(uint32_t, cp.O);
@@ -715,11 +736,11 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
         if (cp.pcs) {
             pcs = g_try_new(float, cp.O);
         }
-        if (pad_ok) {
+        if (dw && pad_ok) {
             toff = g_try_new(uint64_t, (uint64_t)cp.KH * cp.KW);
         }
         if (!x || !wm || (colcount && !col) || !y || !tmp || !raw ||
-            (pad_ok && !toff) ||
+            (dw && pad_ok && !toff) || (taps && !wt) ||
             (bias.present && !bbuf) || (cp.pcs && !pcs)) {
             r = axon_tensor_oom(j, name);
             goto out;
@@ -752,6 +773,16 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
             r = gather(j, &wv, cp.i8, cp.w_zp, wm, raw);
             if (r) {
                 goto out;
+            }
+            if (taps) {
+                /* wt[t][o][c] = w[o][c][t] */
+                for (uint64_t t = 0; t < ntap; t++) {
+                    for (uint64_t oc = 0; oc < (uint64_t)cp.Og * cp.Cg;
+                         oc++) {
+                        wt[t * cp.Og * cp.Cg + oc] =
+                            ((const float *)wm)[oc * ntap + t];
+                    }
+                }
             }
             for (uint32_t n = 0; n < cp.N; n++) {
                 AxonTd xv = axon_td_view(&in, in.addr +
@@ -789,6 +820,49 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
                                    g * cp.Og + o, 0, pix, y, tmp, ep_a, ep_b);
                         if (r) {
                             goto out;
+                        }
+                    }
+                    continue;
+                }
+                if (taps) {
+                    uint64_t plane = dp.Hp * dp.Wp, ldc = R * dp.Wp;
+
+                    for (uint32_t c = 0; c < cp.Cg; c++) {
+                        dw_pad_fill(&cp, &dp, (const float *)x +
+                                    (uint64_t)c * cp.H * cp.W,
+                                    (float *)col + c * plane);
+                    }
+                    for (uint32_t oy0 = 0; oy0 < cp.OH; oy0 += R) {
+                        uint32_t nr = MIN(R, cp.OH - oy0);
+                        uint64_t n2 = (nr - 1) * dp.Wp + cp.OW;
+
+                        if (axon_cancelled(j->q)) {
+                            r = AXON_CANCELLED;
+                            goto out;
+                        }
+                        for (uint64_t t = 0; t < ntap; t++) {
+                            uint64_t off = (oy0 + t / cp.KW * cp.dh) * dp.Wp +
+                                           t % cp.KW * cp.dw;
+
+                            axon_sgemm(j->c, false, false, cp.Og, n2, cp.Cg,
+                                       1.0f, wt + t * cp.Og * cp.Cg, cp.Cg,
+                                       (const float *)col + off, plane,
+                                       t ? 1.0f : 0.0f, (float *)y, ldc);
+                        }
+                        for (uint32_t o = 0; o < cp.Og; o++) {
+                            float *yo = (float *)y + o * ldc;
+
+                            for (uint32_t i = 1; i < nr; i++) {
+                                memmove(yo + (uint64_t)i * cp.OW,
+                                        yo + i * dp.Wp, (uint64_t)cp.OW * 4);
+                            }
+                            r = finish(j, &cp, &out, &res, bbuf, pcs, n,
+                                       g * cp.Og + o, (uint64_t)oy0 * cp.OW,
+                                       (uint64_t)nr * cp.OW, (uint32_t *)yo,
+                                       tmp, ep_a, ep_b);
+                            if (r) {
+                                goto out;
+                            }
                         }
                     }
                     continue;
@@ -908,6 +982,7 @@ out:
     g_free(y);
     g_free(tmp);
     g_free(toff);
+    g_free(wt);
     g_free(raw);
     g_free(bbuf);
     g_free(pcs);
