@@ -348,6 +348,58 @@ static void dw_taps(float *acc, const float *q, const uint64_t *toff,
     }
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/*
+ * dw_taps() eight lanes wide on hosts with AVX2 (selected at run time):
+ * the same products and sums per output (no FMA, no contraction), so the
+ * same results; the last n % 32 outputs by dw_taps().
+ */
+typedef float axon_v8sf __attribute__((vector_size(32)));
+
+__attribute__((target("avx2")))
+static void dw_taps_avx2(float *acc, const float *q, const uint64_t *toff,
+                         const float *wk, uint32_t ntap, uint64_t n)
+{
+    uint64_t p = 0;
+
+    for (; p + 32 <= n; p += 32) {
+        axon_v8sf a0 = { 0 }, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3;
+
+        for (uint32_t t = 0; t < ntap; t++) {
+            const float *s = q + toff[t] + p;
+            float f = wk[t];
+            axon_v8sf w = { f, f, f, f, f, f, f, f };
+
+            memcpy(&v0, s, sizeof(v0));
+            memcpy(&v1, s + 8, sizeof(v1));
+            memcpy(&v2, s + 16, sizeof(v2));
+            memcpy(&v3, s + 24, sizeof(v3));
+            a0 += w * v0;
+            a1 += w * v1;
+            a2 += w * v2;
+            a3 += w * v3;
+        }
+        memcpy(acc + p, &a0, sizeof(a0));
+        memcpy(acc + p + 8, &a1, sizeof(a1));
+        memcpy(acc + p + 16, &a2, sizeof(a2));
+        memcpy(acc + p + 24, &a3, sizeof(a3));
+    }
+    dw_taps(acc + p, q + p, toff, wk, ntap, n - p);
+}
+
+static bool dw_avx2(void)
+{
+    return __builtin_cpu_supports("avx2");
+}
+#else
+#define dw_taps_avx2 dw_taps
+
+static bool dw_avx2(void)
+{
+    return false;
+}
+#endif
+
 /* Outputs dw_plane_pad() computes between two cancellation checks. */
 #define AXON_DW_PIECE       4096u
 
@@ -361,6 +413,7 @@ static bool dw_plane_pad(AxonJob *j, const ConvP *cp, const DwPad *d,
 {
     uint64_t len = (uint64_t)(cp->OH - 1) * d->Wq + cp->OW;
     uint32_t ntap = cp->KH * cp->KW;
+    bool avx2 = dw_avx2();
 
     for (uint32_t ky = 0; ky < cp->KH; ky++) {
         uint64_t ty = (uint64_t)ky * cp->dh;
@@ -378,8 +431,8 @@ static bool dw_plane_pad(AxonJob *j, const ConvP *cp, const DwPad *d,
         if (axon_cancelled(j->q)) {
             return false;
         }
-        dw_taps(acc + p0, q + p0, toff, wk, ntap,
-                MIN(AXON_DW_PIECE, len - p0));
+        (avx2 ? dw_taps_avx2 : dw_taps)(acc + p0, q + p0, toff, wk, ntap,
+                                         MIN(AXON_DW_PIECE, len - p0));
     }
     for (uint32_t oy = 1; oy < cp->OH; oy++) {
         memmove(acc + (uint64_t)oy * cp->OW, acc + oy * d->Wq,
