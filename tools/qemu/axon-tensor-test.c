@@ -1098,6 +1098,38 @@ static void test_conv_fp32(void)
     conv_case(ax, r, (ConvCase){ .idt = 0, .odt = 0, .N = 1, .C = 16, .H = 5,
               .W = 6, .O = 7, .KH = 1, .KW = 1, .a = CA(), .bias = true,
               .res = true, .res_bcast = true });
+    /*
+     * One sgemm per kernel tap (stride 1, at least 8 input channels per
+     * group): dilated, asymmetric padding, residual, NHWC input, two
+     * batches; and grouped.
+     */
+    conv_case(ax, r, (ConvCase){ .idt = 0, .odt = 0, .N = 2, .C = 10, .H = 13,
+              .W = 17, .O = 7, .KH = 3, .KW = 2, .a = CA(.dh = 2, .dw = 3,
+              .pt = 2, .pl = 0, .pb = 1, .pr = 3), .bias = true, .res = true,
+              .nhwc = true });
+    conv_case(ax, r, (ConvCase){ .idt = 0, .odt = 0, .N = 1, .C = 16, .H = 9,
+              .W = 11, .O = 6, .KH = 3, .KW = 3, .a = CA(.groups = 2,
+              .pt = 1, .pl = 1, .pb = 1, .pr = 1, .ep = AXON_TOP_RELU),
+              .bias = true });
+    /*
+     * The direct depthwise form (one input channel per group): a 5x5
+     * kernel dilated, padded asymmetrically, over planes wide enough for
+     * several vector lanes and strips, with a residual and an epilogue;
+     * uneven strides and two outputs per group (NHWC input); and padding
+     * so large that the row-by-row form is used.
+     */
+    conv_case(ax, r, (ConvCase){ .idt = 0, .odt = 0, .N = 2, .C = 5, .H = 70,
+              .W = 75, .O = 5, .KH = 5, .KW = 5, .a = CA(.groups = 5,
+              .dh = 2, .dw = 2, .pt = 4, .pl = 2, .pb = 3, .pr = 1,
+              .ep = AXON_TOP_HARDSWISH), .bias = true,
+              .res = true });
+    conv_case(ax, r, (ConvCase){ .idt = 0, .odt = 0, .N = 1, .C = 3, .H = 17,
+              .W = 23, .O = 6, .KH = 3, .KW = 3, .a = CA(.groups = 3,
+              .sh = 2, .sw = 3, .pt = 1, .pl = 1, .pb = 1, .pr = 1),
+              .bias = true, .nhwc = true });
+    conv_case(ax, r, (ConvCase){ .idt = 0, .odt = 0, .N = 1, .C = 2, .H = 3,
+              .W = 4, .O = 2, .KH = 3, .KW = 2, .a = CA(.groups = 2,
+              .pt = 40, .pl = 37, .pb = 39, .pr = 41) });
     /* every epilogue, on a layer big enough to be cut into pieces */
     for (unsigned i = 0; i < ARRAY_SIZE(eps); i++) {
         ConvArgs a = CA(.pt = 1, .pl = 1, .pb = 1, .pr = 1, .ep = eps[i]);

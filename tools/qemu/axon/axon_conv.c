@@ -2,9 +2,12 @@
 /*
  * Axon NPU v1.1: CONV2D, CONVT2D and MATMUL.
  *
- * fp32 work is im2col (CONV2D), col2im (CONVT2D) or plain panels (MATMUL)
- * around OpenBLAS's single-threaded sgemm; the int8 forms subtract the zero
- * points while gathering and use an exact int32 (wrap-around) GEMM.
+ * fp32 work is im2col or one GEMM per kernel tap on the padded input
+ * (CONV2D), col2im (CONVT2D) or plain panels (MATMUL) around OpenBLAS's
+ * single-threaded sgemm, except depthwise CONV2D (one input channel per
+ * group), which is computed directly (dw_plane_pad(), dw_plane()); the
+ * int8 forms subtract the zero points while gathering and use an exact
+ * int32 (wrap-around) GEMM.
  * Operands are gathered per group (per batch for MATMUL) into host
  * buffers whose size MAX_PLANE bounds; the output is produced in pieces of
  * at most ~2^25 multiply-adds, with a cancellation check between pieces.
@@ -19,6 +22,8 @@
 
 #define AXON_GEMM_PIECE     (1ull << 24)    /* multiply-adds per piece */
 #define AXON_COL_MAX        (1ull << 22)    /* elements of one col panel */
+/* col panel and output of one CONV2D piece together: about an L2 cache */
+#define AXON_TILE           (1ull << 17)    /* elements */
 
 void axon_igemm(bool ta, int m, int n, int k, const int32_t *a, int lda,
                 const int32_t *b, int ldb, int32_t *cm, int ldc)
@@ -164,6 +169,288 @@ static void im2col(const ConvP *cp, const uint32_t *x, uint32_t *col,
     }
 }
 
+/*
+ * The direct form of an fp32 convolution with one input channel per group
+ * (depthwise): no im2col, no GEMM. A horizontal stride s reads the input
+ * plane as s phases, ph[(r * H + iy) * Wr + i] = x[iy][i * s + r] for the
+ * nph = MIN(s, W) phases that exist, so that every kernel tap is a
+ * contiguous run of inputs for a run of outputs.
+ */
+static void dw_phases(const ConvP *cp, const float *x, float *ph,
+                      uint32_t nph, uint32_t Wr)
+{
+    for (uint32_t r = 0; r < nph; r++) {
+        for (uint32_t iy = 0; iy < cp->H; iy++) {
+            const float *src = x + (uint64_t)iy * cp->W;
+            float *dst = ph + ((uint64_t)r * cp->H + iy) * Wr;
+
+            for (uint32_t i = 0; i < Wr; i++) {
+                uint64_t ix = (uint64_t)i * cp->sw + r;
+                dst[i] = ix < cp->W ? src[ix] : 0.0f;
+            }
+        }
+    }
+}
+
+/*
+ * One output plane: acc[oy][ox] is the sum, starting from +0, of the
+ * products w[ky][kx] * x[iy][ix] with (iy, ix) inside the input, added
+ * in increasing (ky, kx) order. False if the queue was cancelled.
+ */
+static bool dw_plane(AxonJob *j, const ConvP *cp, const float *ph,
+                     uint32_t Wr, const float *wk, float *acc)
+{
+    for (uint32_t oy = 0; oy < cp->OH; oy++) {
+        float *arow = acc + (uint64_t)oy * cp->OW;
+
+        if (axon_cancelled(j->q)) {
+            return false;
+        }
+        memset(arow, 0, (uint64_t)cp->OW * 4);
+        for (uint32_t ky = 0; ky < cp->KH; ky++) {
+            int64_t iy = (int64_t)oy * cp->sh - cp->pt + (int64_t)ky * cp->dh;
+
+            if (iy < 0 || iy >= cp->H) {
+                continue;
+            }
+            for (uint32_t kx = 0; kx < cp->KW; kx++) {
+                /* outputs ox in [lo, hi) read ix = ox * sw + off */
+                int64_t off = (int64_t)kx * cp->dw - cp->pl;
+                int64_t lo = off >= 0 ? 0 : (-off + cp->sw - 1) / cp->sw;
+                int64_t hi = off > (int64_t)cp->W - 1 ? 0 :
+                             MIN((int64_t)cp->OW,
+                                 ((int64_t)cp->W - 1 - off) / cp->sw + 1);
+                int64_t r = ((off % cp->sw) + cp->sw) % cp->sw;
+                int64_t base = (off - r) / cp->sw;
+                const float *src;
+
+                if (lo >= hi) {
+                    continue;
+                }
+                src = ph + ((uint64_t)r * cp->H + iy) * Wr + (lo + base);
+                axon_axpy_f32(arow + lo, wk[(uint64_t)ky * cp->KW + kx], src,
+                              hi - lo);
+            }
+        }
+    }
+    return true;
+}
+
+/*
+ * The fast form of dw_plane() for a channel whose weights are all finite,
+ * with the same result: the input plane, padded with zeros to Hp x Wp, is
+ * split into its stride phases q[rr][r][j][i] = padded[j * sh + rr][i * sw + r]
+ * (DwPad), so that each kernel tap is one multiply-add over a contiguous
+ * run of all output rows at the phase's row pitch Wq (the columns past OW
+ * are scratch). A padded zero adds a zero product, which leaves a sum that
+ * started from +0 unchanged.
+ */
+typedef struct DwPad {
+    uint64_t Hp, Wp, Hq, Wq;
+    uint32_t nrr, nr;       /* row and column phases */
+} DwPad;
+
+static bool dw_pad_init(const ConvP *cp, DwPad *d)
+{
+    d->Hp = (uint64_t)cp->H + cp->pt + cp->pb;
+    d->Wp = (uint64_t)cp->W + cp->pl + cp->pr;
+    d->Hq = DIV_ROUND_UP(d->Hp, cp->sh);
+    d->Wq = DIV_ROUND_UP(d->Wp, cp->sw);
+    d->nrr = MIN(cp->sh, d->Hp);
+    d->nr = MIN(cp->sw, d->Wp);
+    /* not when the padding dwarfs the plane */
+    return d->Hp * d->Wp <= (uint64_t)cp->H * cp->W * 5 / 4 + 4096;
+}
+
+static uint64_t dw_pad_size(const DwPad *d)
+{
+    return d->Hq * d->Wq * d->nrr * d->nr;
+}
+
+static void dw_pad_fill(const ConvP *cp, const DwPad *d, const float *x,
+                        float *q)
+{
+    for (uint32_t rr = 0; rr < d->nrr; rr++) {
+        for (uint32_t r = 0; r < d->nr; r++) {
+            for (uint64_t jy = 0; jy < d->Hq; jy++, q += d->Wq) {
+                int64_t iy = (int64_t)(jy * cp->sh + rr) - cp->pt;
+                const float *src = x + (uint64_t)iy * cp->W;
+
+                if (iy < 0 || iy >= cp->H) {
+                    memset(q, 0, d->Wq * 4);
+                    continue;
+                }
+                if (cp->sw == 1) {
+                    /* here Wq = Wp: pl zeros, the row, pr zeros */
+                    memset(q, 0, cp->pl * 4);
+                    memcpy(q + cp->pl, src, (uint64_t)cp->W * 4);
+                    memset(q + cp->pl + cp->W, 0, cp->pr * 4);
+                    continue;
+                }
+                {
+                    /* ix = i * sw + r - pl lies in [0, W) for i in [lo, hi) */
+                    int64_t first = (int64_t)cp->pl - r;
+                    uint64_t lo = first <= 0 ? 0 :
+                                  DIV_ROUND_UP((uint64_t)first, cp->sw);
+                    uint64_t hi = MIN(d->Wq, DIV_ROUND_UP((uint64_t)cp->W +
+                                      cp->pl - MIN(r, (uint64_t)cp->W +
+                                                   cp->pl), cp->sw));
+                    uint64_t i = 0;
+
+                    for (; i < lo && i < d->Wq; i++) {
+                        q[i] = 0.0f;
+                    }
+                    for (; i < hi; i++) {
+                        q[i] = src[i * cp->sw + r - cp->pl];
+                    }
+                    for (; i < d->Wq; i++) {
+                        q[i] = 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/*
+ * acc[p] = the sum over taps t in order of wk[t] * q[toff[t] + p], from +0,
+ * for p < n: sixteen outputs at a time held in registers across the taps.
+ */
+static void dw_taps(float *acc, const float *q, const uint64_t *toff,
+                    const float *wk, uint32_t ntap, uint64_t n)
+{
+    uint64_t p = 0;
+
+    for (; p + 16 <= n; p += 16) {
+        axon_v4sf a0 = axon_vdup(0.0f), a1 = a0, a2 = a0, a3 = a0;
+
+        for (uint32_t t = 0; t < ntap; t++) {
+            const float *s = q + toff[t] + p;
+            axon_v4sf w = axon_vdup(wk[t]);
+
+            a0 += w * axon_vld(s);
+            a1 += w * axon_vld(s + 4);
+            a2 += w * axon_vld(s + 8);
+            a3 += w * axon_vld(s + 12);
+        }
+        axon_vst(acc + p, a0);
+        axon_vst(acc + p + 4, a1);
+        axon_vst(acc + p + 8, a2);
+        axon_vst(acc + p + 12, a3);
+    }
+    for (; p < n; p++) {
+        float a = 0.0f;
+
+        for (uint32_t t = 0; t < ntap; t++) {
+            a += wk[t] * q[toff[t] + p];
+        }
+        acc[p] = a;
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/*
+ * dw_taps() eight lanes wide on hosts with AVX2 (selected at run time):
+ * the same products and sums per output (no FMA, no contraction), so the
+ * same results; the last n % 32 outputs by dw_taps().
+ */
+typedef float axon_v8sf __attribute__((vector_size(32)));
+
+__attribute__((target("avx2")))
+static void dw_taps_avx2(float *acc, const float *q, const uint64_t *toff,
+                         const float *wk, uint32_t ntap, uint64_t n)
+{
+    uint64_t p = 0;
+
+    for (; p + 32 <= n; p += 32) {
+        axon_v8sf a0 = { 0 }, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3;
+
+        for (uint32_t t = 0; t < ntap; t++) {
+            const float *s = q + toff[t] + p;
+            float f = wk[t];
+            axon_v8sf w = { f, f, f, f, f, f, f, f };
+
+            memcpy(&v0, s, sizeof(v0));
+            memcpy(&v1, s + 8, sizeof(v1));
+            memcpy(&v2, s + 16, sizeof(v2));
+            memcpy(&v3, s + 24, sizeof(v3));
+            a0 += w * v0;
+            a1 += w * v1;
+            a2 += w * v2;
+            a3 += w * v3;
+        }
+        memcpy(acc + p, &a0, sizeof(a0));
+        memcpy(acc + p + 8, &a1, sizeof(a1));
+        memcpy(acc + p + 16, &a2, sizeof(a2));
+        memcpy(acc + p + 24, &a3, sizeof(a3));
+    }
+    dw_taps(acc + p, q + p, toff, wk, ntap, n - p);
+}
+
+static bool dw_avx2(void)
+{
+    return __builtin_cpu_supports("avx2");
+}
+#else
+#define dw_taps_avx2 dw_taps
+
+static bool dw_avx2(void)
+{
+    return false;
+}
+#endif
+
+/* Outputs dw_plane_pad() computes between two cancellation checks. */
+#define AXON_DW_PIECE       4096u
+
+/*
+ * toff: KH * KW offsets of the taps in q; acc holds OH x Wq elements; the
+ * result is left dense, OH x OW.
+ */
+static bool dw_plane_pad(AxonJob *j, const ConvP *cp, const DwPad *d,
+                         const float *q, uint64_t *toff, const float *wk,
+                         float *acc)
+{
+    uint64_t len = (uint64_t)(cp->OH - 1) * d->Wq + cp->OW;
+    uint32_t ntap = cp->KH * cp->KW;
+    bool avx2 = dw_avx2();
+
+    for (uint32_t ky = 0; ky < cp->KH; ky++) {
+        uint64_t ty = (uint64_t)ky * cp->dh;
+        uint64_t rr = ty % cp->sh, bq = ty / cp->sh;
+
+        for (uint32_t kx = 0; kx < cp->KW; kx++) {
+            uint64_t tx = (uint64_t)kx * cp->dw;
+            uint64_t r = tx % cp->sw, base = tx / cp->sw;
+
+            toff[ky * cp->KW + kx] = ((rr * d->nr + r) * d->Hq + bq) * d->Wq +
+                                     base;
+        }
+    }
+    for (uint64_t p0 = 0; p0 < len; p0 += AXON_DW_PIECE) {
+        if (axon_cancelled(j->q)) {
+            return false;
+        }
+        (avx2 ? dw_taps_avx2 : dw_taps)(acc + p0, q + p0, toff, wk, ntap,
+                                         MIN(AXON_DW_PIECE, len - p0));
+    }
+    for (uint32_t oy = 1; oy < cp->OH; oy++) {
+        memmove(acc + (uint64_t)oy * cp->OW, acc + oy * d->Wq,
+                (uint64_t)cp->OW * 4);
+    }
+    return true;
+}
+
+static bool dw_finite(const float *wk, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        if (!isfinite(wk[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static AxonTd plane_view(const AxonTd *t, uint32_t n, uint32_t ch)
 {
     return axon_td_view(t, t->addr + (uint64_t)((int64_t)n * t->strides[0] +
@@ -186,10 +473,7 @@ static int finish(AxonJob *j, const ConvP *cp, const AxonTd *out,
     if (!cp->i8) {
         float *y = (float *)acc;
         if (bias) {
-            float bv = ((const float *)bias)[o];
-            for (uint32_t i = 0; i < np; i++) {
-                y[i] += bv;
-            }
+            axon_add_f32(y, ((const float *)bias)[o], np);
         }
         if (res->present) {
             AxonTd rv = plane_view(res, n, o);
@@ -197,9 +481,7 @@ static int finish(AxonJob *j, const ConvP *cp, const AxonTd *out,
             if (r) {
                 return r;
             }
-            for (uint32_t i = 0; i < np; i++) {
-                y[i] += ((float *)tmp)[i];
-            }
+            axon_addv_f32(y, (const float *)tmp, np);
         }
         axon_unary_f32(cp->ep, ep_a, ep_b, y, np);
         return axon_td_rw_range(j, &ov, p0, np, y, true);
@@ -227,6 +509,8 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
     float ep_a, ep_b;
     uint64_t work, wcount, rsvd;
     uint32_t *x = NULL, *wm = NULL, *col = NULL, *y = NULL, *tmp = NULL;
+    uint64_t *toff = NULL;
+    float *wt = NULL;
     void *bbuf = NULL;
     float *pcs = NULL;
     uint8_t *raw = NULL;
@@ -451,16 +735,53 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
         uint64_t ycount;
         bool direct = !transp && cp.KH == 1 && cp.KW == 1 && cp.sh == 1 &&
                       cp.sw == 1 && !cp.pt && !cp.pl && !cp.pb && !cp.pr;
+        /*
+         * depthwise: whole output planes by dw_plane_pad() or dw_plane(),
+         * col holds the phases of the input plane of either
+         */
+        bool dw = !transp && !cp.i8 && cp.Cg == 1;
+        uint32_t nph = MIN(cp.sw, cp.W), Wr = DIV_ROUND_UP(cp.W, cp.sw);
+        DwPad dp = { 0 };
+        bool pad_ok = (dw || (!transp && !cp.i8)) && dw_pad_init(&cp, &dp);
+        /*
+         * taps: a stride-1 fp32 kernel larger than 1x1 over enough input
+         * channels runs as one sgemm per kernel tap on the zero-padded
+         * input (col), in pieces of R output rows, instead of im2col
+         */
+        bool taps = !dw && !transp && !cp.i8 && pad_ok && cp.sh == 1 &&
+                    cp.sw == 1 && (cp.KH > 1 || cp.KW > 1) && cp.Cg >= 8 &&
+                    dp.Hp * dp.Wp * cp.Cg <= 2ull * AXON_MAX_PLANE;
+        uint64_t ntap = (uint64_t)cp.KH * cp.KW, R = 0;
+        uint64_t colcount;
 
         np = MIN(pix, MAX(1, MIN(AXON_COL_MAX / rows,
                                  AXON_GEMM_PIECE /
                                  ((transp ? cp.Cg : cp.Og) * rows))));
-        ycount = transp ? (uint64_t)cp.Og * cp.OH * cp.OW : cp.Og * np;
+        if (!transp && !direct) {
+            /* im2col writes col, sgemm reads it back: keep both cached */
+            np = MIN(np, MAX(16, ROUND_DOWN(AXON_TILE / (rows + cp.Og), 16)));
+        }
+        if (taps) {
+            R = MAX(1, MIN(AXON_TILE / ((cp.Cg + cp.Og) * dp.Wp),
+                           AXON_GEMM_PIECE / (K * cp.Og * dp.Wp)));
+            R = MIN(R, cp.OH);
+        }
+        colcount = dw ? MAX(pad_ok ? dw_pad_size(&dp) : 0,
+                            cp.sw > 1 ? (uint64_t)nph * cp.H * Wr : 0) :
+                   taps ? dp.Hp * dp.Wp * cp.Cg :
+                   direct ? 0 : rows * np;
+        ycount = transp ? (uint64_t)cp.Og * cp.OH * cp.OW :
+                 dw ? MAX(pix, pad_ok ? cp.OH * dp.Wq : 0) :
+                 taps ? R * dp.Wp * cp.Og : cp.Og * np;
         x = g_try_new(uint32_t, xcount);
         wm = g_try_new(uint32_t, wcount);
-        col = direct ? NULL : g_try_new(uint32_t, rows * np);
+        col = colcount ? g_try_new(uint32_t, colcount) : NULL;
         y = g_try_new(uint32_t, ycount);
-        tmp = g_try_new(uint32_t, transp ? (uint64_t)cp.OH * cp.OW : np);
+        tmp = g_try_new(uint32_t, transp ? (uint64_t)cp.OH * cp.OW :
+                                  dw ? pix : taps ? R * cp.OW : np);
+        if (taps) {
+            wt = g_try_new(float, wcount);
+        }
         raw = g_try_malloc(MAX(xcount, wcount));
         if (bias.present) {
             bbuf = g_try_new(uint32_t, cp.O);
@@ -468,7 +789,11 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
         if (cp.pcs) {
             pcs = g_try_new(float, cp.O);
         }
-        if (!x || !wm || (!direct && !col) || !y || !tmp || !raw ||
+        if (dw && pad_ok) {
+            toff = g_try_new(uint64_t, (uint64_t)cp.KH * cp.KW);
+        }
+        if (!x || !wm || (colcount && !col) || !y || !tmp || !raw ||
+            (dw && pad_ok && !toff) || (taps && !wt) ||
             (bias.present && !bbuf) || (cp.pcs && !pcs)) {
             r = axon_tensor_oom(j, name);
             goto out;
@@ -502,6 +827,16 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
             if (r) {
                 goto out;
             }
+            if (taps) {
+                /* wt[t][o][c] = w[o][c][t] */
+                for (uint64_t t = 0; t < ntap; t++) {
+                    for (uint64_t oc = 0; oc < (uint64_t)cp.Og * cp.Cg;
+                         oc++) {
+                        wt[t * cp.Og * cp.Cg + oc] =
+                            ((const float *)wm)[oc * ntap + t];
+                    }
+                }
+            }
             for (uint32_t n = 0; n < cp.N; n++) {
                 AxonTd xv = axon_td_view(&in, in.addr +
                     (uint64_t)((int64_t)n * in.strides[0] +
@@ -511,6 +846,79 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
                 r = gather(j, &xv, cp.i8, cp.in_zp, x, raw);
                 if (r) {
                     goto out;
+                }
+                if (dw) {
+                    const float *ph = (const float *)x;
+                    bool fast = pad_ok && dw_finite((const float *)wm, wcount);
+
+                    if (fast) {
+                        dw_pad_fill(&cp, &dp, (const float *)x, (float *)col);
+                    } else if (cp.sw > 1) {
+                        dw_phases(&cp, (const float *)x, (float *)col, nph,
+                                  Wr);
+                        ph = (const float *)col;
+                    }
+                    for (uint32_t o = 0; o < cp.Og; o++) {
+                        const float *wk = (const float *)wm +
+                                          (uint64_t)o * cp.KH * cp.KW;
+
+                        if (fast ? !dw_plane_pad(j, &cp, &dp,
+                                                 (const float *)col, toff, wk,
+                                                 (float *)y) :
+                            !dw_plane(j, &cp, ph, Wr, wk, (float *)y)) {
+                            r = AXON_CANCELLED;
+                            goto out;
+                        }
+                        r = finish(j, &cp, &out, &res, bbuf, pcs, n,
+                                   g * cp.Og + o, 0, pix, y, tmp, ep_a, ep_b);
+                        if (r) {
+                            goto out;
+                        }
+                    }
+                    continue;
+                }
+                if (taps) {
+                    uint64_t plane = dp.Hp * dp.Wp, ldc = R * dp.Wp;
+
+                    for (uint32_t c = 0; c < cp.Cg; c++) {
+                        dw_pad_fill(&cp, &dp, (const float *)x +
+                                    (uint64_t)c * cp.H * cp.W,
+                                    (float *)col + c * plane);
+                    }
+                    for (uint32_t oy0 = 0; oy0 < cp.OH; oy0 += R) {
+                        uint32_t nr = MIN(R, cp.OH - oy0);
+                        uint64_t n2 = (nr - 1) * dp.Wp + cp.OW;
+
+                        if (axon_cancelled(j->q)) {
+                            r = AXON_CANCELLED;
+                            goto out;
+                        }
+                        for (uint64_t t = 0; t < ntap; t++) {
+                            uint64_t off = (oy0 + t / cp.KW * cp.dh) * dp.Wp +
+                                           t % cp.KW * cp.dw;
+
+                            axon_sgemm(j->c, false, false, cp.Og, n2, cp.Cg,
+                                       1.0f, wt + t * cp.Og * cp.Cg, cp.Cg,
+                                       (const float *)col + off, plane,
+                                       t ? 1.0f : 0.0f, (float *)y, ldc);
+                        }
+                        for (uint32_t o = 0; o < cp.Og; o++) {
+                            float *yo = (float *)y + o * ldc;
+
+                            for (uint32_t i = 1; i < nr; i++) {
+                                memmove(yo + (uint64_t)i * cp.OW,
+                                        yo + i * dp.Wp, (uint64_t)cp.OW * 4);
+                            }
+                            r = finish(j, &cp, &out, &res, bbuf, pcs, n,
+                                       g * cp.Og + o, (uint64_t)oy0 * cp.OW,
+                                       (uint64_t)nr * cp.OW, (uint32_t *)yo,
+                                       tmp, ep_a, ep_b);
+                            if (r) {
+                                goto out;
+                            }
+                        }
+                    }
+                    continue;
                 }
                 if (transp) {
                     memset(y, 0, ycount * 4);
@@ -567,24 +975,37 @@ int axon_cmd_conv(AxonJob *j, uint8_t flags, const uint8_t *cmd, bool transp)
                         uint32_t ky = m / cp.KW % cp.KH, kx = m % cp.KW;
                         const uint32_t *src = col + m * cnt;
                         uint32_t *acc = y + (uint64_t)o * cp.OH * cp.OW;
+                        uint64_t pp = p0, end = p0 + cnt;
 
-                        for (uint32_t i = 0; i < cnt; i++) {
-                            uint64_t pp = p0 + i;
-                            int64_t oy = (int64_t)(pp / cp.W) * cp.sh - cp.pt +
-                                         (int64_t)ky * cp.dh;
-                            int64_t ox = (int64_t)(pp % cp.W) * cp.sw - cp.pl +
+                        /* input row by input row, in increasing order */
+                        while (pp < end) {
+                            uint64_t ix0 = pp % cp.W;
+                            uint64_t seg = MIN(cp.W - ix0, end - pp);
+                            int64_t oy = (int64_t)(pp / cp.W) * cp.sh -
+                                         cp.pt + (int64_t)ky * cp.dh;
+                            int64_t ox = (int64_t)ix0 * cp.sw - cp.pl +
                                          (int64_t)kx * cp.dw;
+                            uint32_t *arow = acc;
 
-                            if (oy < 0 || oy >= cp.OH || ox < 0 ||
-                                ox >= cp.OW) {
+                            if (oy < 0 || oy >= cp.OH) {
+                                src += seg;
+                                pp += seg;
                                 continue;
                             }
-                            if (!cp.i8) {
-                                float *fa = (float *)acc + oy * cp.OW + ox;
-                                *fa += axon_bits_f32(src[i]);
-                            } else {
-                                acc[oy * cp.OW + ox] += src[i];
+                            arow += oy * cp.OW;
+                            for (uint64_t i = 0; i < seg; i++, ox += cp.sw) {
+                                if (ox < 0 || ox >= cp.OW) {
+                                    continue;
+                                }
+                                if (!cp.i8) {
+                                    float *fa = (float *)arow + ox;
+                                    *fa += axon_bits_f32(src[i]);
+                                } else {
+                                    arow[ox] += src[i];
+                                }
                             }
+                            src += seg;
+                            pp += seg;
                         }
                     }
                 }
@@ -613,6 +1034,8 @@ out:
     g_free(col);
     g_free(y);
     g_free(tmp);
+    g_free(toff);
+    g_free(wt);
     g_free(raw);
     g_free(bbuf);
     g_free(pcs);

@@ -490,10 +490,20 @@ int axon_td_rw_range(AxonJob *j, const AxonTd *t, uint64_t first, uint64_t n,
                      void *buf, bool write)
 {
     uint8_t *p = buf;
-    uint32_t inner = t->dims[t->rank - 1];
+    unsigned top = t->rank - 1;
+    uint64_t inner = t->dims[top];
     uint64_t end = first + n;
 
-    /* walk rows of the innermost dimension */
+    /*
+     * Walk rows of the innermost dimensions that lie evenly spaced in
+     * memory (a dense plane is one row): the same bytes in the same order
+     * as row by row, in fewer accesses.
+     */
+    while (top > 0 &&
+           t->strides[top - 1] == t->strides[top] * (int64_t)t->dims[top]) {
+        top--;
+        inner *= t->dims[top];
+    }
     while (first < end) {
         uint64_t row = first / inner, col = first % inner, rem = row;
         uint64_t cnt = MIN(inner - col, end - first);
@@ -501,7 +511,7 @@ int axon_td_rw_range(AxonJob *j, const AxonTd *t, uint64_t first, uint64_t n,
                                            t->strides[t->rank - 1]);
         int r;
 
-        for (int d = t->rank - 2; d >= 0; d--) {
+        for (int d = (int)top - 1; d >= 0; d--) {
             va += (uint64_t)((int64_t)(rem % t->dims[d]) * t->strides[d]);
             rem /= t->dims[d];
         }
@@ -688,20 +698,84 @@ static inline float axon_clampf(float x, float lo, float hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/*
+ * Four lanes at a time with the vector type of axon_tensor.h: each lane
+ * computes exactly the scalar expression next to it (the same operations,
+ * comparisons and selections, no contraction), so results are
+ * bit-identical to the scalar loops, which also do the tails.
+ */
+typedef int32_t axon_v4si __attribute__((vector_size(16)));
+
+/* m ? a : b, lane by lane (m all ones or all zeros) */
+static inline axon_v4sf axon_vsel(axon_v4si m, axon_v4sf a, axon_v4sf b)
+{
+    return (axon_v4sf)(((axon_v4si)a & m) | ((axon_v4si)b & ~m));
+}
+
+static inline axon_v4sf axon_vclamp(axon_v4sf x, axon_v4sf lo, axon_v4sf hi)
+{
+    return axon_vsel(x < lo, lo, axon_vsel(x > hi, hi, x));
+}
+
+/* VEC over the lanes of x[i..i+3] (v), then SCALAR over the tail (x[i]). */
+#define AXON_VLOOP(x, n, VEC, SCALAR)                                   \
+    do {                                                                \
+        size_t i = 0;                                                   \
+        for (; i + 4 <= (n); i += 4) {                                  \
+            axon_v4sf v = axon_vld((x) + i);                            \
+            axon_vst((x) + i, (VEC));                                   \
+        }                                                               \
+        for (; i < (n); i++) {                                          \
+            (x)[i] = (SCALAR);                                          \
+        }                                                               \
+    } while (0)
+
+void axon_add_f32(float *x, float b, size_t n)
+{
+    const axon_v4sf vb = axon_vdup(b);
+
+    AXON_VLOOP(x, n, v + vb, x[i] + b);
+}
+
+void axon_addv_f32(float *x, const float *b, size_t n)
+{
+    size_t i = 0;
+
+    for (; i + 4 <= n; i += 4) {
+        axon_vst(x + i, axon_vld(x + i) + axon_vld(b + i));
+    }
+    for (; i < n; i++) {
+        x[i] += b[i];
+    }
+}
+
+void axon_axpy_f32(float *y, float a, const float *x, size_t n)
+{
+    const axon_v4sf va = axon_vdup(a);
+    size_t i = 0;
+
+    for (; i + 4 <= n; i += 4) {
+        axon_vst(y + i, axon_vld(y + i) + va * axon_vld(x + i));
+    }
+    for (; i < n; i++) {
+        y[i] += a * x[i];
+    }
+}
+
 void axon_unary_f32(uint32_t op, float alpha, float beta, float *x, size_t n)
 {
     const float sixth = 1.0f / 6.0f;
+    const axon_v4sf zero = axon_vdup(0.0f), one = axon_vdup(1.0f);
+    const axon_v4sf va = axon_vdup(alpha), vb = axon_vdup(beta);
 
     switch (op) {
     case AXON_TOP_RELU:
-        for (size_t i = 0; i < n; i++) {
-            x[i] = x[i] < 0 ? 0.0f : x[i];
-        }
+        AXON_VLOOP(x, n, axon_vsel(v < zero, zero, v),
+                   x[i] < 0 ? 0.0f : x[i]);
         break;
     case AXON_TOP_CLIP:
-        for (size_t i = 0; i < n; i++) {
-            x[i] = axon_clampf(x[i], alpha, beta);
-        }
+        AXON_VLOOP(x, n, axon_vclamp(v, va, vb),
+                   axon_clampf(x[i], alpha, beta));
         break;
     case AXON_TOP_SIGMOID:
         for (size_t i = 0; i < n; i++) {
@@ -709,15 +783,16 @@ void axon_unary_f32(uint32_t op, float alpha, float beta, float *x, size_t n)
         }
         break;
     case AXON_TOP_HARDSIGMOID:
-        for (size_t i = 0; i < n; i++) {
-            x[i] = axon_clampf(alpha * x[i] + beta, 0.0f, 1.0f);
-        }
+        AXON_VLOOP(x, n, axon_vclamp(va * v + vb, zero, one),
+                   axon_clampf(alpha * x[i] + beta, 0.0f, 1.0f));
         break;
-    case AXON_TOP_HARDSWISH:
-        for (size_t i = 0; i < n; i++) {
-            x[i] = x[i] * axon_clampf(sixth * x[i] + 0.5f, 0.0f, 1.0f);
-        }
+    case AXON_TOP_HARDSWISH: {
+        const axon_v4sf v6 = axon_vdup(sixth), half = axon_vdup(0.5f);
+
+        AXON_VLOOP(x, n, v * axon_vclamp(v6 * v + half, zero, one),
+                   x[i] * axon_clampf(sixth * x[i] + 0.5f, 0.0f, 1.0f));
         break;
+    }
     case AXON_TOP_TANH:
         for (size_t i = 0; i < n; i++) {
             x[i] = tanhf(x[i]);
@@ -734,9 +809,7 @@ void axon_unary_f32(uint32_t op, float alpha, float beta, float *x, size_t n)
         }
         break;
     case AXON_TOP_NEG:
-        for (size_t i = 0; i < n; i++) {
-            x[i] = -x[i];
-        }
+        AXON_VLOOP(x, n, -v, -x[i]);
         break;
     case AXON_TOP_ABS:
         for (size_t i = 0; i < n; i++) {
@@ -749,14 +822,11 @@ void axon_unary_f32(uint32_t op, float alpha, float beta, float *x, size_t n)
         }
         break;
     case AXON_TOP_RECIP:
-        for (size_t i = 0; i < n; i++) {
-            x[i] = 1.0f / x[i];
-        }
+        AXON_VLOOP(x, n, one / v, 1.0f / x[i]);
         break;
     case AXON_TOP_LEAKYRELU:
-        for (size_t i = 0; i < n; i++) {
-            x[i] = x[i] < 0 ? alpha * x[i] : x[i];
-        }
+        AXON_VLOOP(x, n, axon_vsel(v < zero, va * v, v),
+                   x[i] < 0 ? alpha * x[i] : x[i]);
         break;
     case AXON_TOP_ERF:
         for (size_t i = 0; i < n; i++) {
@@ -800,41 +870,50 @@ void axon_unary_i32(uint32_t op, float alpha, float beta, int32_t *x,
     }
 }
 
+/* VEC over va, vb = a[i..i+3], b[i..i+3], then SCALAR over the tail. */
+#define AXON_VLOOP2(a, b, y, n, VEC, SCALAR)                            \
+    do {                                                                \
+        size_t i = 0;                                                   \
+        for (; i + 4 <= (n); i += 4) {                                  \
+            axon_v4sf va = axon_vld((a) + i), vb = axon_vld((b) + i);   \
+            axon_vst((y) + i, (VEC));                                   \
+        }                                                               \
+        for (; i < (n); i++) {                                          \
+            (y)[i] = (SCALAR);                                          \
+        }                                                               \
+    } while (0)
+
 void axon_binary_f32(uint32_t op, const float *a, const float *b, float *y,
                      size_t n)
 {
+    const axon_v4sf zero = axon_vdup(0.0f);
+
     switch (op) {
     case AXON_TOP_ADD:
-        for (size_t i = 0; i < n; i++) {
-            y[i] = a[i] + b[i];
-        }
+        AXON_VLOOP2(a, b, y, n, va + vb, a[i] + b[i]);
         break;
     case AXON_TOP_SUB:
-        for (size_t i = 0; i < n; i++) {
-            y[i] = a[i] - b[i];
-        }
+        AXON_VLOOP2(a, b, y, n, va - vb, a[i] - b[i]);
         break;
     case AXON_TOP_MUL:
-        for (size_t i = 0; i < n; i++) {
-            y[i] = a[i] * b[i];
-        }
+        AXON_VLOOP2(a, b, y, n, va * vb, a[i] * b[i]);
         break;
     case AXON_TOP_DIV:
-        for (size_t i = 0; i < n; i++) {
-            y[i] = a[i] / b[i];
-        }
+        AXON_VLOOP2(a, b, y, n, va / vb, a[i] / b[i]);
         break;
     case AXON_TOP_MIN:
-        for (size_t i = 0; i < n; i++) {
-            y[i] = (a[i] != a[i] || b[i] != b[i]) ? a[i] + b[i] :
-                   (a[i] < b[i] ? a[i] : b[i]);
-        }
+        AXON_VLOOP2(a, b, y, n,
+                    axon_vsel((va != va) | (vb != vb), va + vb,
+                              axon_vsel(va < vb, va, vb)),
+                    (a[i] != a[i] || b[i] != b[i]) ? a[i] + b[i] :
+                    (a[i] < b[i] ? a[i] : b[i]));
         break;
     case AXON_TOP_MAX:
-        for (size_t i = 0; i < n; i++) {
-            y[i] = (a[i] != a[i] || b[i] != b[i]) ? a[i] + b[i] :
-                   (a[i] > b[i] ? a[i] : b[i]);
-        }
+        AXON_VLOOP2(a, b, y, n,
+                    axon_vsel((va != va) | (vb != vb), va + vb,
+                              axon_vsel(va > vb, va, vb)),
+                    (a[i] != a[i] || b[i] != b[i]) ? a[i] + b[i] :
+                    (a[i] > b[i] ? a[i] : b[i]));
         break;
     case AXON_TOP_POW:
         for (size_t i = 0; i < n; i++) {
@@ -842,9 +921,8 @@ void axon_binary_f32(uint32_t op, const float *a, const float *b, float *y,
         }
         break;
     default:    /* PRELU */
-        for (size_t i = 0; i < n; i++) {
-            y[i] = a[i] < 0 ? a[i] * b[i] : a[i];
-        }
+        AXON_VLOOP2(a, b, y, n, axon_vsel(va < zero, va * vb, va),
+                    a[i] < 0 ? a[i] * b[i] : a[i]);
         break;
     }
 }

@@ -83,6 +83,34 @@ void axon_cvt_to_i32(const void *src, uint8_t dtype, int32_t zp,
 /* Element-wise kernels, shared by TELT and the epilogues. */
 bool axon_op_binary(uint32_t op);
 bool axon_op_valid(uint32_t op, uint8_t dtype, uint32_t abits, uint32_t bbits);
+/*
+ * Four fp32 lanes with GCC/Clang vector extensions (SSE2 on x86-64, no
+ * target options, so no contraction of a product and a sum).
+ */
+typedef float axon_v4sf __attribute__((vector_size(16)));
+
+static inline axon_v4sf axon_vld(const float *p)
+{
+    axon_v4sf v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline void axon_vst(float *p, axon_v4sf v)
+{
+    memcpy(p, &v, sizeof(v));
+}
+
+static inline axon_v4sf axon_vdup(float f)
+{
+    return (axon_v4sf){ f, f, f, f };
+}
+
+/* x[i] += b, x[i] += b[i], y[i] += a * x[i] (a product, then a sum) */
+void axon_add_f32(float *x, float b, size_t n);
+void axon_addv_f32(float *x, const float *b, size_t n);
+void axon_axpy_f32(float *y, float a, const float *x, size_t n);
 void axon_unary_f32(uint32_t op, float alpha, float beta, float *x, size_t n);
 void axon_unary_i32(uint32_t op, float alpha, float beta, int32_t *x,
                     size_t n);
