@@ -279,7 +279,7 @@ static uint64_t submit_fault(struct __test_metadata *_metadata, FIXTURE_DATA(cd)
 {
 	struct axon_job_args a = { .queue = 0 };
 	struct drm_axon_job_wait w;
-	uint64_t id;
+	uint64_t id = 0;
 
 	axon_cmd_init(c);
 	axon_cmd_nop(c);
