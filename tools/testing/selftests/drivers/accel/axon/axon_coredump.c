@@ -149,7 +149,8 @@ static void check_dump(struct __test_metadata *_metadata, FIXTURE_DATA(cd) * sel
 {
 	const uint8_t *cmd, *job;
 	uint32_t size = 0, jsize = 0;
-	char cmdline[512], out[8192], want[64];
+	static char out[65536];
+	char cmdline[512], want[64];
 	size_t len = 0;
 	uint8_t *b;
 	FILE *f;
@@ -192,8 +193,18 @@ static void check_dump(struct __test_metadata *_metadata, FIXTURE_DATA(cd) * sel
 			 "/axon/bin/axon coredump /tmp/axon-coredump.bin 2>&1");
 		f = popen(cmdline, "r");
 		ASSERT_NE(NULL, f);
-		len = fread(out, 1, sizeof(out) - 1, f);
+		/* to the end: a pipe closed early kills the tool with SIGPIPE */
+		len = 0;
+		while (!feof(f) && len < sizeof(out) - 1) {
+			size_t n = fread(out + len, 1, sizeof(out) - 1 - len, f);
+
+			if (!n)
+				break;
+			len += n;
+		}
 		out[len] = '\0';
+		while (fgetc(f) != EOF)
+			;
 		EXPECT_EQ(0, pclose(f)) TH_LOG("axon coredump failed: %s", out);
 		snprintf(want, sizeof(want), "kind           %s\n", kind_name);
 		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
