@@ -212,7 +212,12 @@ static void axon_coredump_ring(struct axon_queue *q, struct axon_job *job,
 	u32 head, first, i;
 
 	head = job ? job->ring_index : axon_q_read(q, AXON_Q_HEAD);
-	first = head - AXON_COREDUMP_RING_BEFORE;
+	/*
+	 * A queue reset starts its ring again at index 0: the slots before
+	 * that hold nothing of this ring, so the window starts there at the
+	 * earliest and holds more entries after the head instead.
+	 */
+	first = head - min_t(u32, head, AXON_COREDUMP_RING_BEFORE);
 
 	ring = axon_coredump_section(buf, off, AXON_COREDUMP_SEC_RING,
 				     sizeof(*ring) + AXON_COREDUMP_RING_COUNT *

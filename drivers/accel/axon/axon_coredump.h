@@ -140,8 +140,10 @@ struct axon_coredump_reg {
  * @head: the driver's index of the failing descriptor (free-running), or
  *	the queue's HEAD register when no job failed
  * @tail: the driver's next free-running index to write
- * @first: free-running index of the first descriptor that follows; the
- *	descriptor of index i is at ring slot i % @entries
+ * @first: free-running index of the first descriptor that follows, up to
+ *	%AXON_COREDUMP_RING_BEFORE before @head but not below 0 (where a
+ *	queue reset starts the ring again); the descriptor of index i is at
+ *	ring slot i % @entries
  * @reserved: 0
  *
  * Followed by &axon_coredump_section.count &struct axon_desc.
