@@ -26,6 +26,7 @@
 #define CD_JOB_ID	64
 #define CD_PID		80
 #define CD_NSEC		84
+#define CD_SEC_RING	2
 #define CD_SEC_JOB	3
 #define CD_SEC_CMD	4
 
@@ -119,8 +120,9 @@ static uint64_t le64(const uint8_t *p)
 	return le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-/* The payload of the first section of @type, or NULL. */
-static const uint8_t *cd_section(const uint8_t *b, size_t len, uint32_t type, uint32_t *size)
+/* The payload of the first section of @type, or NULL; its size and count. */
+static const uint8_t *cd_section(const uint8_t *b, size_t len, uint32_t type, uint32_t *size,
+				 uint32_t *count)
 {
 	size_t off = CD_HDR;
 	uint32_t i, n = le32(b + CD_NSEC);
@@ -132,6 +134,7 @@ static const uint8_t *cd_section(const uint8_t *b, size_t len, uint32_t type, ui
 			return NULL;
 		if (t == type) {
 			*size = s;
+			*count = le32(b + off + 8);
 			return b + off + 16;
 		}
 		off += 16 + s;
@@ -147,8 +150,8 @@ static void check_dump(struct __test_metadata *_metadata, FIXTURE_DATA(cd) * sel
 		       uint32_t kind, const char *kind_name, uint32_t q, uint64_t id,
 		       const struct axon_cmd *c)
 {
-	const uint8_t *cmd, *job;
-	uint32_t size = 0, jsize = 0;
+	const uint8_t *cmd, *job, *ring;
+	uint32_t size = 0, jsize = 0, rsize = 0, head, first, n;
 	static char out[65536];
 	char cmdline[512], want[64];
 	size_t len = 0;
@@ -165,7 +168,7 @@ static void check_dump(struct __test_metadata *_metadata, FIXTURE_DATA(cd) * sel
 	EXPECT_EQ(q, le32(b + CD_QUEUE));
 	EXPECT_EQ(id, le64(b + CD_JOB_ID));
 	EXPECT_EQ((uint32_t)getpid(), le32(b + CD_PID));
-	job = cd_section(b, len, CD_SEC_JOB, &jsize);
+	job = cd_section(b, len, CD_SEC_JOB, &jsize, &n);
 	ASSERT_NE(NULL, job);
 	ASSERT_LE(128, jsize);
 	EXPECT_NE(0, le64(b + CD_SEQNO));
@@ -173,7 +176,26 @@ static void check_dump(struct __test_metadata *_metadata, FIXTURE_DATA(cd) * sel
 	/* the descriptor in the ring carries the job's seqno and size */
 	EXPECT_EQ(le64(b + CD_SEQNO), le64(job + 64 + 16));
 	EXPECT_EQ(axon_cmd_bytes(c), le32(job + 64 + 8));
-	cmd = cd_section(b, len, CD_SEC_CMD, &size);
+	/*
+	 * The ring window holds the job's descriptor at its index and starts
+	 * at most 4 entries before it, never before index 0 (where the
+	 * queue's last reset started the ring).
+	 */
+	ring = cd_section(b, len, CD_SEC_RING, &rsize, &n);
+	ASSERT_NE(NULL, ring);
+	ASSERT_LE(24, rsize);
+	head = le32(ring + 8);
+	first = le32(ring + 16);
+	ASSERT_LE(24 + 64 * (uint64_t)n, rsize);
+	EXPECT_EQ(q, le32(ring));
+	EXPECT_EQ(le32(job + 40), head) TH_LOG("ring head is not the job's ring index");
+	EXPECT_LE(first, head) TH_LOG("ring window starts at %u, after head %u", first, head);
+	EXPECT_LE(head - first, 4);
+	ASSERT_LT(head - first, n);
+	EXPECT_EQ(0, memcmp(ring + 24 + 64 * (head - first), job + 64, 64))
+		TH_LOG("the ring entry at head %u (window from %u) is not the job's descriptor",
+		       head, first);
+	cmd = cd_section(b, len, CD_SEC_CMD, &size, &n);
 	ASSERT_NE(NULL, cmd);
 	ASSERT_EQ(axon_cmd_bytes(c), le32(cmd + 12)) TH_LOG("captured bytes");
 	EXPECT_EQ(-1, axon_memdiff(cmd + 16, c->w, axon_cmd_bytes(c)))
