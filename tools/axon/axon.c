@@ -140,6 +140,7 @@ static void usage(FILE *f)
 		"  ocr IMAGE.ppm   read a line of text with PP-OCRv4 (axon ocr --help)\n"
 		"  top             per-queue and per-process utilisation and memory\n"
 		"                  [-b] [-n COUNT] [-d SECONDS] [-f json|kv] (axon top --help)\n"
+		"  coredump FILE   decode a device coredump (/sys/class/devcoredump/devcd<N>/data)\n"
 		"  help            this text\n"
 		"\n"
 		"libaxon %s\n", axon_version());
@@ -242,6 +243,8 @@ int main(int argc, char **argv)
 		return cmd_ocr(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "top"))
 		return cmd_top(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "coredump"))
+		return cmd_coredump(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

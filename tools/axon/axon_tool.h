@@ -17,6 +17,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_nn(int argc, char **argv);
 int cmd_ocr(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_coredump(int argc, char **argv);
 
 __attribute__((format(printf, 1, 2)))
 void die_msg(const char *fmt, ...);	/* "axon: <msg>" to stderr */

@@ -14,6 +14,7 @@
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
+#include "axon_coredump.h"
 #include "axon_device.h"
 #include "axon_job.h"
 #include "axon_mmu.h"
@@ -223,6 +224,7 @@ static void axon_device_fatal_work(struct work_struct *work)
 	if (status & AXON_DEV_STATUS_FATAL) {
 		drm_err(&adev->drm, "fatal device error %u, resetting the device\n",
 			axon_read(adev, AXON_FATAL_CODE));
+		axon_coredump_fatal(adev);
 		axon_job_reset_device(adev, -EIO);
 	}
 
@@ -455,6 +457,10 @@ int axon_device_init(struct axon_device *adev)
 	if (ret)
 		return ret;
 
+	ret = axon_coredump_init(adev);
+	if (ret)
+		return ret;
+
 	ret = axon_job_init(adev);
 	if (ret)
 		return ret;
@@ -499,6 +505,7 @@ void axon_device_fini(struct axon_device *adev)
 	cancel_work_sync(&adev->user_reset_work);
 	for (i = 0; i < adev->num_queues; i++)
 		cancel_work_sync(&adev->queues[i].fault_work);
+	axon_coredump_fini(adev);
 
 	axon_job_kill_all(adev, -ENODEV);
 }

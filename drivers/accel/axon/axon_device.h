@@ -22,6 +22,7 @@
 
 #include "axon_regs.h"
 
+struct axon_coredump_state;
 struct axon_job_status;
 struct axon_vm;
 struct pci_dev;
@@ -153,6 +154,7 @@ struct axon_as_slot {
  * @user_reset_work: resets requested through debugfs, on @reset_wq
  * @user_reset_req: the resets @user_reset_work is to do: bit q for queue
  *	q, %AXON_USER_RESET_DEVICE for the whole device
+ * @coredump: the device coredump state (axon_coredump.c)
  */
 struct axon_device {
 	struct drm_device drm;
@@ -202,6 +204,8 @@ struct axon_device {
 
 	struct work_struct user_reset_work;
 	atomic_t user_reset_req;
+
+	struct axon_coredump_state *coredump;
 };
 
 /**

@@ -25,6 +25,7 @@
 #include <drm/axon_accel.h>
 
 #include "axon_check.h"
+#include "axon_coredump.h"
 #include "axon_device.h"
 #include "axon_drv.h"
 #include "axon_gem.h"
@@ -266,6 +267,10 @@ static void axon_queue_handle_error_locked(struct axon_queue *q,
 				     FIELD_GET(AXON_Q_FAULT_INFO_REASON, info),
 				     info & AXON_Q_FAULT_INFO_WRITE);
 	}
+	if (code == AXON_Q_ERR_MMU_FAULT)
+		axon_coredump_capture_locked(adev, AXON_COREDUMP_MMU_FAULT, q,
+					     job);
+
 	err = axon_job_status_set_hw_error(&job->status, code,
 					   axon_q_read(q, AXON_Q_ERR_OFFSET),
 					   info, addr);
@@ -741,7 +746,13 @@ static enum drm_gpu_sched_stat axon_job_timedout(struct drm_sched_job *sched_job
 
 	if (job->hw_fence_init && !dma_fence_is_signaled(&job->hw_fence->base) &&
 	    !READ_ONCE(adev->hw_dead)) {
-		if (axon_read(adev, AXON_DEV_STATUS) & AXON_DEV_STATUS_FATAL)
+		bool fatal = axon_read(adev, AXON_DEV_STATUS) &
+			     AXON_DEV_STATUS_FATAL;
+
+		/* Before the reset, which clears what the dump shows. */
+		axon_coredump_capture(adev, fatal ? AXON_COREDUMP_FATAL :
+				      AXON_COREDUMP_HANG, q, job);
+		if (fatal)
 			axon_device_recover(adev, q, job, -EIO, "fatal error");
 		else
 			axon_queue_recover(q, job, true, "timeout");
@@ -1111,6 +1122,9 @@ static int axon_submit_lookup_bos(struct axon_job *job, struct drm_file *file,
 	if (!ret) {
 		job->cmd_addr = cmd_mapping->mmnode.start + args->cmd_offset;
 		job->cmd_size = args->cmd_size;
+		/* Held through job->mappings, which merging leaves it in. */
+		job->cmd_mapping = cmd_mapping;
+		job->cmd_bo_offset = args->cmd_offset;
 	}
 
 	/* One entry per mapping, that is per object in this file's VM. */
@@ -1190,6 +1204,8 @@ static struct axon_job *axon_job_alloc(struct axon_file_priv *priv,
 	job->queue = q;
 	job->file_priv = axon_file_priv_get(priv);
 	job->vm = axon_vm_get(priv->vm);
+	job->pid = task_tgid_nr(current);
+	get_task_comm(job->comm, current);
 
 	return job;
 }

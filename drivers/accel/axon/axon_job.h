@@ -11,6 +11,7 @@
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -74,6 +75,10 @@ struct axon_fence {
  * @mapping_count: entries in @mappings
  * @cmd_addr: device virtual address of the command buffer
  * @cmd_size: size of the command buffer in bytes
+ * @cmd_mapping: the mapping of the command buffer, one of @mappings
+ * @cmd_bo_offset: offset of the command buffer in its buffer object
+ * @pid: thread-group id of the submitting task, for device coredumps
+ * @comm: command name of the submitting task, for device coredumps
  * @hw_fence: the hardware fence, preallocated
  * @hw_fence_init: @hw_fence was initialised by run_job
  * @state: where the job is; written by run_job and, under the queue's lock,
@@ -101,6 +106,10 @@ struct axon_job {
 
 	u64 cmd_addr;
 	u32 cmd_size;
+	struct axon_gem_mapping *cmd_mapping;
+	u64 cmd_bo_offset;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
 
 	struct axon_fence *hw_fence;
 	bool hw_fence_init;
