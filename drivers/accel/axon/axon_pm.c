@@ -35,17 +35,24 @@
  * is enabled (power/control "auto") at probe unless autosuspend_ms is
  * negative; power/control "on" keeps the device in D0.
  *
- * Suspend runs on the reset workqueue, so never concurrently with a reset:
- * it stops every scheduler and resets the device. Resume resets the
+ * Suspend, runtime or system, runs on the reset workqueue, so never
+ * concurrently with a reset: it stops every scheduler, waits for the jobs
+ * on the hardware to complete (at most job_timeout_ms, for a system
+ * suspend), and resets the device. A job still on the hardware then stays
+ * on its queue's ring and is written to the ring again on resume, from its
+ * first command, with its slot and seqno; no job fails, times out or is
+ * blamed because of a suspend, and no reset is counted. Resume resets the
  * device, enables it, reprograms the bound AS slots, enables the queues
- * and restarts the schedulers. No job fails, times out or is blamed
- * because of a suspend, and no reset is counted.
+ * with their remaining jobs and restarts the schedulers.
  */
 
 static int autosuspend_ms = 100;
 module_param(autosuspend_ms, int, 0444);
 MODULE_PARM_DESC(autosuspend_ms,
 		 "Idle time in ms before the device is runtime suspended to D3hot; negative leaves runtime PM off until enabled in sysfs (default 100)");
+
+/* Wait for the jobs on the hardware before a system suspend, at most. */
+#define AXON_PM_DRAIN_MAX_MS		10000
 
 static void axon_pm_suspend_work(struct work_struct *work)
 {
@@ -114,8 +121,29 @@ static int axon_pm_runtime_resume(struct device *dev)
 	return 0;
 }
 
-/* The driver's runtime PM callbacks. */
+static int axon_pm_suspend(struct device *dev)
+{
+	struct axon_device *adev = pci_get_drvdata(to_pci_dev(dev));
+
+	/* The PCI core resumed a runtime-suspended device before this. */
+	axon_pm_do_suspend(adev, min(adev->job_timeout_ms,
+				     AXON_PM_DRAIN_MAX_MS));
+	drm_info(&adev->drm, "suspended\n");
+	return 0;
+}
+
+static int axon_pm_resume(struct device *dev)
+{
+	struct axon_device *adev = pci_get_drvdata(to_pci_dev(dev));
+
+	axon_pm_do_resume(adev);
+	drm_info(&adev->drm, "resumed\n");
+	return 0;
+}
+
+/* The driver's system sleep and runtime PM callbacks. */
 const struct dev_pm_ops axon_pm_ops = {
+	SYSTEM_SLEEP_PM_OPS(axon_pm_suspend, axon_pm_resume)
 	RUNTIME_PM_OPS(axon_pm_runtime_suspend, axon_pm_runtime_resume, NULL)
 };
 
