@@ -9,8 +9,8 @@
  *   awake; a burst of jobs with a zero delay loses and fails none; a
  *   register read through debugfs resumes it, a busy-time read does not;
  * - system sleep (ACPI S3, `echo mem > /sys/power/state`; the guest runner
- *   wakes the guest up, AXON_VM_AUTOWAKE=1): jobs queued behind a syncobj,
- *   a job held on the hardware by a gate and a job slowed down by the debug
+ *   wakes the guest up, AXON_VM_AUTOWAKE=1): jobs queued behind the fence
+ *   of a job held on the hardware by a gate and a job slowed down by the debug
  *   block on the hardware across the suspend all complete with the right
  *   data and error 0; no hang, no reset is counted and no file is banned.
  *
@@ -179,14 +179,15 @@ struct pm_copy {
 /*
  * Submit a copy of PM_COPY_SIZE random bytes (from seed) on queue q of fd:
  * after a WAIT for the first word of gate to read 1 if gate is set, after
- * the in-fence in if it is set. Fails the test if the submission fails.
+ * the in-fence in if it is set; its fence into syncobj out if non-zero.
+ * Fails the test if the submission fails.
  */
 static void pm_copy_submit(struct __test_metadata *_metadata, int fd, uint32_t q,
 			   uint64_t seed, const struct drm_axon_sync *in,
-			   const struct axon_bo *gate, struct pm_copy *j)
+			   const struct axon_bo *gate, uint32_t out, struct pm_copy *j)
 {
 	struct drm_axon_bo_ref refs[3];
-	struct axon_job_args a = { .queue = q, .bos = refs, .nbos = 2 };
+	struct axon_job_args a = { .queue = q, .bos = refs, .nbos = 2, .out_sync = out };
 	struct axon_cmd *c = axon_cmd_alloc();
 	int ret;
 
@@ -232,13 +233,6 @@ static void pm_copy_free(struct pm_copy *j)
 	axon_bo_free(&j->cmdbo);
 }
 
-static int pm_syncobj_signal(int fd, uint32_t h)
-{
-	struct drm_syncobj_array a = { .handles = (uintptr_t)&h, .count_handles = 1 };
-
-	return axon_ioctl(fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &a);
-}
-
 /*
  * Idle for longer than the delay, the device is runtime suspended and its
  * function in D3hot; a submission resumes it, the job copies the right
@@ -261,7 +255,7 @@ TEST_F_TIMEOUT(pm, runtime_suspend_idle_resume_on_submit, 120)
 			TH_LOG("runtime_status is \"%s\" after 5 s idle with a 50 ms delay", st);
 		EXPECT_EQ(3, pm_pmcsr_state(_metadata, &self->fn))
 			TH_LOG("a runtime-suspended device is not in D3hot");
-		pm_copy_submit(_metadata, self->d.fd, q, 100 + q, NULL, NULL, &j);
+		pm_copy_submit(_metadata, self->d.fd, q, 100 + q, NULL, NULL, 0, &j);
 		pm_copy_check(_metadata, &j);
 		pm_copy_free(&j);
 	}
@@ -270,29 +264,50 @@ TEST_F_TIMEOUT(pm, runtime_suspend_idle_resume_on_submit, 120)
 
 /*
  * A job waiting for its in-fence holds the device in D0 well past the
- * delay; once the fence signals it runs, and then the device suspends.
+ * delay; once the fence signals it runs, and then the device suspends. The
+ * fence is that of a job held by a gate on the second device, brought over
+ * as a sync_file.
  */
 TEST_F_TIMEOUT(pm, queued_job_keeps_device_active, 120)
 {
 	struct drm_axon_sync in;
-	struct pm_copy j;
+	struct pm_copy g, j;
+	struct axon_bo gate;
+	struct axon_dev d1;
 	char st[32] = "";
-	uint32_t h;
+	uint32_t h1, h;
+	int sfd;
 
 	if (!pm_runtime_on(_metadata, &self->fn, "20"))
 		return;
-	ASSERT_TRUE(pm_wait_status(&self->fn, "suspended", 5000, st, sizeof(st))) TH_LOG("%s", st);
+	if (axon_dev_open(&d1, 1)) {
+		ASSERT_FALSE(axon_expect_devices(2));
+		SKIP(return, "needs a second Axon device");
+	}
+	axon_bo_new(_metadata, d1.fd, AXON_PAGE, 0, &gate);
+	memset(gate.map, 0, AXON_PAGE);
+	h1 = axon_syncobj(_metadata, d1.fd, false);
+	pm_copy_submit(_metadata, d1.fd, 0, 6, NULL, &gate, h1, &g);
+	ASSERT_EQ(0, axon_syncobj_export_sync_file(d1.fd, h1, &sfd));
 	h = axon_syncobj(_metadata, self->d.fd, false);
+	ASSERT_EQ(0, axon_syncobj_import_sync_file(self->d.fd, h, sfd));
+	close(sfd);
+
+	ASSERT_TRUE(pm_wait_status(&self->fn, "suspended", 5000, st, sizeof(st))) TH_LOG("%s", st);
 	in = axon_sync(h, 0);
-	pm_copy_submit(_metadata, self->d.fd, 0, 7, &in, NULL, &j);
+	pm_copy_submit(_metadata, self->d.fd, 0, 7, &in, NULL, 0, &j);
 	axon_sleep_ms(300);
 	ASSERT_EQ(0, pm_read(&self->fn, "power/runtime_status", st, sizeof(st)));
 	EXPECT_STREQ("active", st);
 	EXPECT_EQ(0, pm_pmcsr_state(_metadata, &self->fn));
-	ASSERT_EQ(0, pm_syncobj_signal(self->d.fd, h));
+	axon_gate_open(gate.map, 1);
+	pm_copy_check(_metadata, &g);
 	pm_copy_check(_metadata, &j);
 	pm_copy_free(&j);
+	pm_copy_free(&g);
 	EXPECT_TRUE(pm_wait_status(&self->fn, "suspended", 5000, st, sizeof(st))) TH_LOG("%s", st);
+	axon_bo_free(&gate);
+	axon_dev_close(&d1);
 }
 
 /*
@@ -318,7 +333,7 @@ TEST_F_TIMEOUT(pm, burst_with_zero_delay_loses_no_job, 300)
 		n = round % 8;
 		for (i = 0; i < n; i++)
 			pm_copy_submit(_metadata, i & 1 ? b.fd : self->d.fd, (round + i) % self->nq,
-				       round * 8 + i, NULL, NULL, &jobs[i]);
+				       round * 8 + i, NULL, NULL, 0, &jobs[i]);
 		for (i = 0; i < n; i++) {
 			pm_copy_check(_metadata, &jobs[i]);
 			pm_copy_free(&jobs[i]);
@@ -396,9 +411,10 @@ static void pm_system_suspend(struct __test_metadata *_metadata)
 }
 
 /*
- * Across a system suspend: jobs of two files on every queue waiting for a
- * syncobj, and a job held on the hardware of queue 0 by a gate (the
- * suspend takes it off the device; the resume writes it to the ring again).
+ * Across a system suspend: a job held on the hardware of queue 0 by a gate
+ * (the suspend takes it off the device; the resume writes it to the ring
+ * again), jobs on every queue waiting for its fence, and jobs of another
+ * file on every queue.
  * After the resume every job completes with the right data, no hang or
  * reset is counted and both files can still submit.
  */
@@ -424,17 +440,17 @@ TEST_F_TIMEOUT(pm, system_suspend_with_queued_jobs, 300)
 	in = axon_sync(h, 0);
 	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &gate);
 	memset(gate.map, 0, AXON_PAGE);
-	pm_copy_submit(_metadata, self->d.fd, 0, 1000, NULL, &gate, &jobs[n++]);
+	pm_copy_submit(_metadata, self->d.fd, 0, 1000, NULL, &gate, h, &jobs[n++]);
 	for (i = 0; i < self->nq; i++) {
-		pm_copy_submit(_metadata, self->d.fd, i, 2000 + i, &in, NULL, &jobs[n++]);
+		/* behind the gated job */
+		pm_copy_submit(_metadata, self->d.fd, i, 2000 + i, &in, NULL, 0, &jobs[n++]);
 		/* b's have no dependency: on the ring before the suspend, or done */
-		pm_copy_submit(_metadata, b.fd, i, 3000 + i, NULL, NULL, &jobs[n++]);
+		pm_copy_submit(_metadata, b.fd, i, 3000 + i, NULL, NULL, 0, &jobs[n++]);
 	}
 
 	pm_system_suspend(_metadata);
 
 	axon_gate_open(gate.map, 1);
-	ASSERT_EQ(0, pm_syncobj_signal(self->d.fd, h));
 	for (i = 0; i < n; i++) {
 		pm_copy_check(_metadata, &jobs[i]);
 		pm_copy_free(&jobs[i]);
@@ -472,7 +488,7 @@ TEST_F_TIMEOUT(pm, system_suspend_with_job_on_hardware, 300)
 	pm_counts(_metadata, &self->fn, &before);
 
 	axon_dbg_wr(&g, AXON_DBG_DELAY_US, 300000);
-	pm_copy_submit(_metadata, self->d.fd, 0, 4000, NULL, NULL, &j);
+	pm_copy_submit(_metadata, self->d.fd, 0, 4000, NULL, NULL, 0, &j);
 	axon_sleep_ms(20);
 
 	pm_system_suspend(_metadata);
