@@ -3463,6 +3463,58 @@ static void test_pm(void)
 }
 
 /*
+ * DBG_FAIL_RESET across D3hot: both transitions are whole-device resets,
+ * so an armed lost reset is taken by the first of them. Armed in D0, the
+ * D3hot entry is the lost one (invisible: nothing decodes in D3hot) and
+ * the return to D0, the following reset, brings the device back READY.
+ * Armed over QOM in D3hot (the debug block does not decode there), the
+ * return to D0 is the lost one: the device comes back not READY and
+ * refuses ENABLE until a DEV_CTRL reset, the first thing a driver does on
+ * resume. A lost DEV_CTRL reset is not undone by D3hot before the
+ * following one either: the power cycle is that following reset.
+ */
+static void test_pm_fail_reset(void)
+{
+    Axon *ax = axon_start(",debug=on");
+    QObject *o;
+
+    /* armed in D0: the D3hot entry takes it */
+    axon_setup(ax, 1);
+    wr(ax, AXON_DBG_FAIL_RESET, 1);
+    pm_set(ax, 3);
+    o = qom_get(ax, "fail-next-reset");
+    g_assert(!qbool_get_bool(qobject_to(QBool, o)));
+    qobject_unref(o);
+    pm_set(ax, 0);
+    check_reset_values(ax, true);
+
+    /* armed in D3hot over QOM: the return to D0 is lost */
+    pm_set(ax, 3);
+    qmp_ok(ax, "fail-next-reset", "true");
+    g_assert_cmphex(rd(ax, AXON_DBG_FAIL_RESET), ==, 0xffffffff);
+    pm_set(ax, 0);
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_STATUS), ==, 0);
+    g_assert_cmphex(rd(ax, AXON_DBG_FAIL_RESET), ==, 0);
+    wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_ENABLE);
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_CTRL), ==, 0);
+    wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_RESET);
+    check_reset_values(ax, true);
+
+    /* a lost DEV_CTRL reset, then D3hot and back: READY again */
+    wr(ax, AXON_DBG_FAIL_RESET, 1);
+    wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_RESET);
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_STATUS), ==, 0);
+    pm_set(ax, 3);
+    pm_set(ax, 0);
+    check_reset_values(ax, true);
+
+    g_hash_table_remove_all(ax->pt);
+    axon_setup(ax, 1);
+    check_copy(ax, 0, 4096, 15);
+    axon_stop(ax);
+}
+
+/*
  * Random PMCSR writes of every width, interleaved with register writes,
  * doorbells and jobs: the model survives and a return to D0 gives a
  * device in its reset state.
@@ -3565,5 +3617,6 @@ int main(int argc, char **argv)
     qtest_add_func("/axon/migration-refused", test_migration_refused);
     qtest_add_func("/axon/pm", test_pm);
     qtest_add_func("/axon/pm/fuzz", test_pm_fuzz);
+    qtest_add_func("/axon/pm/fail-next-reset", test_pm_fail_reset);
     return g_test_run();
 }
