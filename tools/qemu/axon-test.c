@@ -3342,6 +3342,238 @@ static void test_migration_refused(void)
     axon_stop(ax);
 }
 
+/* ------------------------------------------------------------------ */
+/* Power management: D0 and D3hot                                      */
+/* ------------------------------------------------------------------ */
+
+static uint8_t pm_cap(Axon *ax)
+{
+    uint8_t cap = qpci_find_capability(ax->dev, PCI_CAP_ID_PM, 0);
+
+    g_assert(cap);
+    return cap;
+}
+
+static uint16_t pm_state(Axon *ax)
+{
+    return qpci_config_readw(ax->dev, pm_cap(ax) + PCI_PM_CTRL) &
+           PCI_PM_CTRL_STATE_MASK;
+}
+
+static void pm_set(Axon *ax, uint16_t state)
+{
+    qpci_config_writew(ax->dev, pm_cap(ax) + PCI_PM_CTRL, state);
+}
+
+/*
+ * The capability, D0 -> D3hot with a job on the hardware (cancelled: no
+ * further DMA), no BAR decode and no interrupt in D3hot, unsupported D1/D2
+ * ignored, D3hot -> D0 with every register at its reset value, a working
+ * device after a new setup, and D0 again after a system reset.
+ */
+static void test_pm(void)
+{
+    Axon *ax = axon_start(",debug=on");
+    GByteArray *b = g_byte_array_new();
+    uint8_t cap = pm_cap(ax);
+    uint64_t fpa, fva, compl;
+    int line;
+
+    /* PM 1.2 (version 3), no D1/D2, no PME; in D0, NoSoftReset 0 */
+    g_assert_cmphex(qpci_config_readw(ax->dev, cap + PCI_PM_PMC), ==, 3);
+    g_assert_cmphex(qpci_config_readw(ax->dev, cap + PCI_PM_CTRL), ==, 0);
+    g_assert(qpci_config_readw(ax->dev, PCI_STATUS) & PCI_STATUS_CAP_LIST);
+
+    axon_setup(ax, 2);
+    line = find_intx_line(ax);
+    check_copy(ax, 0, 4096, 1);
+    fva = dev_alloc(ax, 4096, PERM_RW, &fpa);
+    qtest_writeq(ax->qts, fpa, 0);
+    qtest_writeq(ax->qts, fpa + 8, 0);
+    c_wait(b, fva, 1, 10000000);
+    c_signal(b, 0, fva + 8, 1);
+    submit(ax, 0, b, AXON_DESC_FLAG_IRQ);
+    wait_status(ax, 0, AXON_QS_BUSY);
+    raise_cause(ax, 1);
+    g_assert_cmpint(intx_line(ax), ==, line);
+    wr(ax, AXON_DBG_DELAY_US, 1000);
+    wr(ax, AXON_DBG_HANG, 2);
+    compl = qtest_readq(ax->qts, ax->q[0].compl);
+
+    pm_set(ax, 3);
+    g_assert_cmphex(pm_state(ax), ==, 3);
+    /* the pending cause is gone with the reset: the line is low */
+    g_assert_cmpint(intx_line(ax), ==, -1);
+    g_assert(!(qpci_config_readw(ax->dev, PCI_STATUS) & PCI_STATUS_INTERRUPT));
+    /* no decode: reads all ones, writes and doorbells dropped */
+    g_assert_cmphex(rd(ax, AXON_REG_ID), ==, 0xffffffff);
+    g_assert_cmphex(qrd(ax, 1, AXON_Q_STATUS), ==, 0xffffffff);
+    wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_ENABLE);
+    wr(ax, AXON_REG_IRQ_STATUS, ~0u);
+    qwr(ax, 1, AXON_Q_CTRL, AXON_Q_CTRL_ENABLE);
+    doorbell(ax, 1, 5);
+    /* the cancelled job makes no access even if released now */
+    qtest_writeq(ax->qts, fpa, 1);
+    g_usleep(5000);
+    g_assert_cmphex(qtest_readq(ax->qts, fpa + 8), ==, 0);
+    g_assert_cmphex(qtest_readq(ax->qts, ax->q[0].compl), ==, compl);
+    /* fault injection raises no interrupt in D3hot */
+    qtest_qmp_assert_success(ax->qts, "{'execute': 'qom-set', 'arguments': "
+                             "{'path': 'npu', 'property': 'fatal-error', "
+                             "'value': true}}");
+    g_assert_cmpint(intx_line(ax), ==, -1);
+
+    /* D1 and D2 are not supported: the write changes nothing */
+    pm_set(ax, 1);
+    g_assert_cmphex(pm_state(ax), ==, 3);
+    pm_set(ax, 2);
+    g_assert_cmphex(pm_state(ax), ==, 3);
+    /* the read-only bits stay as they are, whatever is written */
+    qpci_config_writel(ax->dev, cap + PCI_PM_CTRL, 0xfffffffc | 3);
+    g_assert_cmphex(qpci_config_readw(ax->dev, cap + PCI_PM_CTRL), ==, 3);
+    g_assert_cmphex(qpci_config_readw(ax->dev, cap + PCI_PM_PMC), ==, 3);
+    g_assert_cmphex(rd(ax, AXON_REG_ID), ==, 0xffffffff);
+
+    /* D3hot -> D0: every register at its reset value, whatever happened */
+    pm_set(ax, 0);
+    g_assert_cmphex(pm_state(ax), ==, 0);
+    check_reset_values(ax, true);
+    g_assert_cmpint(intx_line(ax), ==, -1);
+    /* D0 -> D0 changes nothing */
+    wr(ax, AXON_REG_IRQ_MASK, 0x2);
+    pm_set(ax, 0);
+    g_assert_cmphex(rd(ax, AXON_REG_IRQ_MASK), ==, 0x2);
+    wr(ax, AXON_REG_IRQ_MASK, 0);
+
+    g_hash_table_remove_all(ax->pt);
+    axon_setup(ax, 2);
+    check_copy(ax, 0, 8192, 2);
+    check_copy(ax, 1, 8192, 3);
+
+    /* a reset returns the function to D0 */
+    pm_set(ax, 3);
+    system_reset(ax);
+    g_assert_cmphex(pm_state(ax), ==, 0);
+    qpci_device_enable(ax->dev);
+    ax->bar0 = qpci_iomap(ax->dev, AXON_BAR_REGS, NULL);
+    ax->bar2 = qpci_iomap(ax->dev, AXON_BAR_DOORBELL, NULL);
+    check_reset_values(ax, true);
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
+/*
+ * DBG_FAIL_RESET across D3hot: both transitions are whole-device resets,
+ * so an armed lost reset is taken by the first of them. Armed in D0, the
+ * D3hot entry is the lost one (invisible: nothing decodes in D3hot) and
+ * the return to D0, the following reset, brings the device back READY.
+ * Armed over QOM in D3hot (the debug block does not decode there), the
+ * return to D0 is the lost one: the device comes back not READY and
+ * refuses ENABLE until a DEV_CTRL reset, the first thing a driver does on
+ * resume. A lost DEV_CTRL reset is not undone by D3hot before the
+ * following one either: the power cycle is that following reset.
+ */
+static void test_pm_fail_reset(void)
+{
+    Axon *ax = axon_start(",debug=on");
+    QObject *o;
+
+    /* armed in D0: the D3hot entry takes it */
+    axon_setup(ax, 1);
+    wr(ax, AXON_DBG_FAIL_RESET, 1);
+    pm_set(ax, 3);
+    o = qom_get(ax, "fail-next-reset");
+    g_assert(!qbool_get_bool(qobject_to(QBool, o)));
+    qobject_unref(o);
+    pm_set(ax, 0);
+    check_reset_values(ax, true);
+
+    /* armed in D3hot over QOM: the return to D0 is lost */
+    pm_set(ax, 3);
+    qmp_ok(ax, "fail-next-reset", "true");
+    g_assert_cmphex(rd(ax, AXON_DBG_FAIL_RESET), ==, 0xffffffff);
+    pm_set(ax, 0);
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_STATUS), ==, 0);
+    g_assert_cmphex(rd(ax, AXON_DBG_FAIL_RESET), ==, 0);
+    wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_ENABLE);
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_CTRL), ==, 0);
+    wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_RESET);
+    check_reset_values(ax, true);
+
+    /* a lost DEV_CTRL reset, then D3hot and back: READY again */
+    wr(ax, AXON_DBG_FAIL_RESET, 1);
+    wr(ax, AXON_REG_DEV_CTRL, AXON_DEV_CTRL_RESET);
+    g_assert_cmphex(rd(ax, AXON_REG_DEV_STATUS), ==, 0);
+    pm_set(ax, 3);
+    pm_set(ax, 0);
+    check_reset_values(ax, true);
+
+    g_hash_table_remove_all(ax->pt);
+    axon_setup(ax, 1);
+    check_copy(ax, 0, 4096, 15);
+    axon_stop(ax);
+}
+
+/*
+ * Random PMCSR writes of every width, interleaved with register writes,
+ * doorbells and jobs: the model survives and a return to D0 gives a
+ * device in its reset state.
+ */
+static void test_pm_fuzz(void)
+{
+    Axon *ax = axon_start(",debug=on");
+    GByteArray *b = g_byte_array_new();
+    uint8_t cap = pm_cap(ax);
+    GRand *r = g_rand_new_with_seed(14);
+
+    axon_setup(ax, 2);
+    for (int i = 0; i < 400; i++) {
+        uint32_t v = g_rand_int(r);
+        uint8_t off = cap + g_rand_int_range(r, 0, PCI_PM_SIZEOF);
+
+        switch (g_rand_int_range(r, 0, 6)) {
+        case 0:
+            qpci_config_writeb(ax->dev, off, v);
+            break;
+        case 1:
+            qpci_config_writew(ax->dev, off & ~1, v);
+            break;
+        case 2:
+            qpci_config_writel(ax->dev, cap + PCI_PM_CTRL, v);
+            break;
+        case 3:
+            wr(ax, g_rand_int_range(r, 0, AXON_BAR0_SIZE / 4) * 4, v);
+            break;
+        case 4:
+            doorbell(ax, g_rand_int_range(r, 0, 2), v & 15);
+            break;
+        default:
+            if (pm_state(ax) == 0 && rd(ax, AXON_REG_DEV_CTRL) ==
+                AXON_DEV_CTRL_ENABLE) {
+                c_nop(b);
+                queue_cmds(ax, 0, b, AXON_DESC_FLAG_IRQ);
+                g_byte_array_set_size(b, 0);
+                doorbell(ax, 0, ax->q[0].tail);
+            }
+            break;
+        }
+        g_assert_cmpuint(pm_state(ax), !=, 1);
+        g_assert_cmpuint(pm_state(ax), !=, 2);
+        if (pm_state(ax) == 3) {
+            g_assert_cmphex(rd(ax, AXON_REG_ID), ==, 0xffffffff);
+        }
+    }
+    pm_set(ax, 3);
+    pm_set(ax, 0);
+    check_reset_values(ax, true);
+    g_hash_table_remove_all(ax->pt);
+    axon_setup(ax, 2);
+    check_copy(ax, 0, 4096, 7);
+    g_rand_free(r);
+    g_byte_array_free(b, true);
+    axon_stop(ax);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -3383,5 +3615,8 @@ int main(int argc, char **argv)
     qtest_add_func("/axon/eltwise/relu-zero-nan", test_relu_signed_zero_nan);
     qtest_add_func("/axon/fatal-job-in-flight", test_fatal_job_in_flight);
     qtest_add_func("/axon/migration-refused", test_migration_refused);
+    qtest_add_func("/axon/pm", test_pm);
+    qtest_add_func("/axon/pm/fuzz", test_pm_fuzz);
+    qtest_add_func("/axon/pm/fail-next-reset", test_pm_fail_reset);
     return g_test_run();
 }

@@ -10,10 +10,11 @@
 # their mtimes; our sources are copied into hw/misc/axon and tests/qtest, and
 # three build files get small, idempotent additions (see apply_edits), and
 # the fixes to QEMU itself in patches/*.patch (upstream commits that Debian's
-# 7.2 lacks, each with its reason) are applied in order (apply_patches). The
-# build directory is $AXON_QEMU_DIR/build. AXON_QEMU_DIR defaults to
-# $AXON_CACHE/qemu; set it to build a second checkout of this repository
-# without disturbing the first one's build. Prints the binary path on stdout.
+# 7.2 lacks, and one workaround of ours, each with its reason) are applied
+# in order (apply_patches). The build directory is $AXON_QEMU_DIR/build.
+# AXON_QEMU_DIR defaults to $AXON_CACHE/qemu; set it to build a second
+# checkout of this repository without disturbing the first one's build.
+# Prints the binary path on stdout.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

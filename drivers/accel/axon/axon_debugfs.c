@@ -23,6 +23,7 @@
 #include "axon_device.h"
 #include "axon_job.h"
 #include "axon_mmu.h"
+#include "axon_pm.h"
 
 /**
  * DOC: debugfs
@@ -78,6 +79,27 @@ static struct axon_device *axon_debugfs_adev(struct seq_file *m)
 	return to_axon_device(entry->dev);
 }
 
+/*
+ * Inside drm_dev_enter() and with the device resumed, for a listing that
+ * reads registers; false if the device is gone (or did not resume).
+ */
+static bool axon_debugfs_enter(struct axon_device *adev, int *idx)
+{
+	if (!drm_dev_enter(&adev->drm, idx))
+		return false;
+	if (axon_pm_get(adev)) {
+		drm_dev_exit(*idx);
+		return false;
+	}
+	return true;
+}
+
+static void axon_debugfs_exit(struct axon_device *adev, int idx)
+{
+	axon_pm_put(adev);
+	drm_dev_exit(idx);
+}
+
 static void axon_debugfs_queue(struct seq_file *m, struct axon_queue *q,
 			       bool present)
 {
@@ -123,11 +145,11 @@ static int axon_debugfs_queues_show(struct seq_file *m, void *data)
 	bool present;
 	int idx;
 
-	present = drm_dev_enter(&adev->drm, &idx);
+	present = axon_debugfs_enter(adev, &idx);
 	for (i = 0; i < adev->num_queues; i++)
 		axon_debugfs_queue(m, &adev->queues[i], present);
 	if (present)
-		drm_dev_exit(idx);
+		axon_debugfs_exit(adev, idx);
 
 	return 0;
 }
@@ -144,7 +166,7 @@ static int axon_debugfs_as_slots_show(struct seq_file *m, void *data)
 	bool present;
 
 	memset(lru, 0xff, sizeof(lru));
-	present = drm_dev_enter(&adev->drm, &idx);
+	present = axon_debugfs_enter(adev, &idx);
 
 	spin_lock_irqsave(&adev->as_lock, flags);
 	list_for_each_entry(vm, &adev->as_lru, as_lru_node)
@@ -165,7 +187,7 @@ static int axon_debugfs_as_slots_show(struct seq_file *m, void *data)
 	spin_unlock_irqrestore(&adev->as_lock, flags);
 
 	if (present)
-		drm_dev_exit(idx);
+		axon_debugfs_exit(adev, idx);
 
 	return 0;
 }

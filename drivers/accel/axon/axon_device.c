@@ -18,6 +18,7 @@
 #include "axon_device.h"
 #include "axon_job.h"
 #include "axon_mmu.h"
+#include "axon_pm.h"
 
 #define AXON_DEV_RESET_TIMEOUT_US	100000
 #define AXON_Q_RESET_TIMEOUT_US		10000
@@ -45,24 +46,29 @@ static u64 axon_queue_hw_busy_ns(struct axon_queue *q)
  * The device's counter, which includes the descriptor in progress, plus
  * what it counted before the whole-device resets that zeroed it. Device
  * time (the 1 GHz device timestamp), monotonic over the life of the driver
- * instance. Sleeps.
+ * instance. Does not wake a suspended device: its counters were folded
+ * into the base when it suspended. Sleeps.
  *
  * Return: nanoseconds.
  */
 u64 axon_queue_busy_ns(struct axon_queue *q)
 {
 	struct axon_device *adev = q->adev;
-	bool present;
+	bool present, active = false;
 	u64 ns;
 	int idx;
 
 	/* The same order as the resets: inside drm_dev_enter(), then the lock. */
 	present = drm_dev_enter(&adev->drm, &idx);
+	if (present)
+		active = axon_pm_get_if_active(adev);
 	mutex_lock(&adev->stats_lock);
 	ns = q->busy_base_ns;
-	if (present)
+	if (active)
 		ns += axon_queue_hw_busy_ns(q);
 	mutex_unlock(&adev->stats_lock);
+	if (active)
+		axon_pm_put(adev);
 	if (present)
 		drm_dev_exit(idx);
 
@@ -218,6 +224,11 @@ static void axon_device_fatal_work(struct work_struct *work)
 
 	if (!drm_dev_enter(&adev->drm, &idx))
 		return;
+	/* A suspend since the interrupt reset the device already. */
+	if (!axon_pm_get_if_active(adev)) {
+		drm_dev_exit(idx);
+		return;
+	}
 
 	/* A timeout handler may have reset the device already. */
 	status = axon_read(adev, AXON_DEV_STATUS);
@@ -228,6 +239,7 @@ static void axon_device_fatal_work(struct work_struct *work)
 		axon_job_reset_device(adev, -EIO);
 	}
 
+	axon_pm_put(adev);
 	drm_dev_exit(idx);
 }
 
@@ -503,6 +515,8 @@ void axon_device_fini(struct axon_device *adev)
 	synchronize_irq(adev->err_irq);
 	cancel_work_sync(&adev->fatal_work);
 	cancel_work_sync(&adev->user_reset_work);
+	cancel_work_sync(&adev->pm_suspend_work);
+	cancel_work_sync(&adev->pm_resume_work);
 	for (i = 0; i < adev->num_queues; i++)
 		cancel_work_sync(&adev->queues[i].fault_work);
 	axon_coredump_fini(adev);

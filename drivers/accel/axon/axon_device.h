@@ -155,6 +155,12 @@ struct axon_as_slot {
  * @user_reset_req: the resets @user_reset_work is to do: bit q for queue
  *	q, %AXON_USER_RESET_DEVICE for the whole device
  * @coredump: the device coredump state (axon_coredump.c)
+ * @pm_suspend_work: runtime or system suspend, on @reset_wq
+ * @pm_resume_work: runtime or system resume, on @reset_wq
+ * @pm_drain_ms: how long @pm_suspend_work waits for the jobs on the
+ *	hardware to complete
+ * @pm_suspended: the schedulers are stopped and the device was reset for a
+ *	suspend; written by @pm_suspend_work and @pm_resume_work only
  */
 struct axon_device {
 	struct drm_device drm;
@@ -206,6 +212,10 @@ struct axon_device {
 	atomic_t user_reset_req;
 
 	struct axon_coredump_state *coredump;
+	struct work_struct pm_suspend_work;
+	struct work_struct pm_resume_work;
+	unsigned int pm_drain_ms;
+	bool pm_suspended;
 };
 
 /**

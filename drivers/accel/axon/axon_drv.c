@@ -29,6 +29,7 @@
 #include "axon_gem.h"
 #include "axon_job.h"
 #include "axon_mmu.h"
+#include "axon_pm.h"
 #include "axon_sysfs.h"
 
 /**
@@ -482,6 +483,7 @@ static int axon_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 FIELD_GET(AXON_VERSION_MINOR, adev->hw_version),
 		 adev->num_queues, adev->num_as, adev->credit_limit);
 
+	axon_pm_init(adev);
 	return 0;
 }
 
@@ -489,6 +491,8 @@ static void axon_remove(struct pci_dev *pdev)
 {
 	struct axon_device *adev = pci_get_drvdata(pdev);
 
+	/* The PCI core resumed the device; it stays in D0 from here on. */
+	axon_pm_fini(adev);
 	/* Waits for every ioctl, run_job and reset inside drm_dev_enter(). */
 	drm_dev_unplug(&adev->drm);
 	/* JOB_WAIT waits outside drm_dev_enter(): tell it the device is gone. */
@@ -514,6 +518,7 @@ static struct pci_driver axon_pci_driver = {
 	.id_table = axon_pci_ids,
 	.probe = axon_probe,
 	.remove = axon_remove,
+	.driver.pm = pm_ptr(&axon_pm_ops),
 };
 
 static int __init axon_init(void)

@@ -4,9 +4,11 @@
  */
 
 #include <linux/bitfield.h>
+#include <linux/delay.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-resv.h>
 #include <linux/ktime.h>
+#include <linux/pci.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -31,6 +33,7 @@
 #include "axon_gem.h"
 #include "axon_job.h"
 #include "axon_mmu.h"
+#include "axon_pm.h"
 #include "axon_trace.h"
 
 /**
@@ -97,6 +100,9 @@ static void axon_job_release_work(struct work_struct *work)
 	dma_fence_put(job->done_fence);
 
 	axon_vm_put(job->vm);
+	/* Before the file's reference, which may be the device's last. */
+	if (job->pm_ref)
+		axon_pm_put(job->adev);
 	axon_file_priv_put(job->file_priv);
 	kfree(job);
 }
@@ -576,6 +582,11 @@ static void axon_queue_fault_work(struct work_struct *work)
 
 	if (!drm_dev_enter(&adev->drm, &idx))
 		return;
+	/* A suspend since the error reset the queue already. */
+	if (!axon_pm_get_if_active(adev)) {
+		drm_dev_exit(idx);
+		return;
+	}
 
 	spin_lock_irqsave(&q->lock, flags);
 	device = ++q->faults >= AXON_QUEUE_MAX_FAULTS;
@@ -596,6 +607,7 @@ static void axon_queue_fault_work(struct work_struct *work)
 		axon_sched_start(&q->sched);
 	}
 
+	axon_pm_put(adev);
 	drm_dev_exit(idx);
 }
 
@@ -650,13 +662,130 @@ static void axon_job_user_reset_work(struct work_struct *work)
  */
 int axon_job_user_reset(struct axon_device *adev, u32 req)
 {
+	int ret = axon_pm_get(adev);
+
+	if (ret)
+		return ret;
+
 	atomic_or(req, &adev->user_reset_req);
 	queue_work(adev->reset_wq, &adev->user_reset_work);
 	flush_work(&adev->user_reset_work);
+	axon_pm_put(adev);
 
 	if (drm_dev_is_unplugged(&adev->drm))
 		return -ENODEV;
 	return READ_ONCE(adev->hw_dead) ? -EIO : 0;
+}
+
+/* No queue has a job on its ring. */
+static bool axon_jobs_idle(struct axon_device *adev)
+{
+	unsigned long flags;
+	unsigned int i;
+	bool idle = true;
+
+	for (i = 0; i < adev->num_queues && idle; i++) {
+		struct axon_queue *q = &adev->queues[i];
+
+		spin_lock_irqsave(&q->lock, flags);
+		idle = list_empty(&q->inflight);
+		spin_unlock_irqrestore(&q->lock, flags);
+	}
+
+	return idle;
+}
+
+/**
+ * axon_job_suspend() - stop every queue and reset the device for a suspend
+ * @adev: the device
+ * @drain_ms: how long to wait for the jobs on the hardware to complete
+ *
+ * Stops every scheduler, so that no job reaches the hardware, waits at most
+ * @drain_ms for the rings to empty, takes the schedulers off the hardware
+ * fences of what is left (like a reset, but without cancelling anything)
+ * and resets the device, which does no DMA and raises no interrupt
+ * afterwards. A job still on a ring stays there, for axon_job_resume() to
+ * write again. Must run on &axon_device.reset_wq, inside drm_dev_enter().
+ */
+void axon_job_suspend(struct axon_device *adev, unsigned int drain_ms)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(drain_ms);
+	u32 all = GENMASK(adev->hw_queues - 1, 0) | AXON_IRQ_ERRORS;
+	LIST_HEAD(done);
+	unsigned int i;
+
+	for (i = 0; i < adev->num_queues; i++)
+		drm_sched_wqueue_stop(&adev->queues[i].sched);
+
+	/* The queue interrupts go on retiring what completes. */
+	while (!axon_jobs_idle(adev) && time_before(jiffies, deadline))
+		usleep_range(500, 1000);
+
+	for (i = 0; i < adev->num_queues; i++)
+		drm_sched_stop(&adev->queues[i].sched, NULL);
+	for (i = 0; i < adev->num_queues; i++)
+		axon_queue_stop(&adev->queues[i], &done);
+	axon_jobs_signal(&done);
+
+	if (!axon_jobs_idle(adev))
+		drm_info(&adev->drm, "suspending with jobs on the hardware, they run again on resume\n");
+
+	axon_write(adev, AXON_IRQ_MASK, all);
+	axon_write(adev, AXON_DEV_CTRL, 0);
+	if (!READ_ONCE(adev->hw_dead) && axon_device_hw_reset(adev))
+		drm_warn(&adev->drm, "device reset failed on suspend\n");
+	axon_write(adev, AXON_IRQ_MASK, all);
+
+	for (i = 0; i < adev->num_queues; i++)
+		synchronize_irq(pci_irq_vector(adev->pdev, i));
+	synchronize_irq(adev->err_irq);
+}
+
+/**
+ * axon_job_resume() - bring the device back after axon_job_suspend()
+ * @adev: the device, in D0 again, with every register at its reset value
+ *
+ * Resets and enables the device, reprograms the bound AS slots, enables
+ * every queue with the jobs left on its ring written again (their slots
+ * and seqnos unchanged) and restarts the schedulers. If the device does not
+ * come back it is given up on, as after a failed reset: every job fails
+ * with -EIO. Must run on &axon_device.reset_wq, inside drm_dev_enter().
+ */
+void axon_job_resume(struct axon_device *adev)
+{
+	bool hw_ok = !READ_ONCE(adev->hw_dead);
+	unsigned long flags;
+	LIST_HEAD(done);
+	unsigned int i;
+
+	if (hw_ok && axon_device_hw_reset(adev)) {
+		drm_err(&adev->drm, "device reset failed on resume, giving up on the device\n");
+		WRITE_ONCE(adev->hw_dead, true);
+		hw_ok = false;
+	}
+	if (hw_ok) {
+		axon_device_hw_enable(adev);
+		axon_mmu_hw_restore(adev);
+	}
+
+	for (i = 0; i < adev->num_queues; i++) {
+		struct axon_queue *q = &adev->queues[i];
+
+		spin_lock_irqsave(&q->lock, flags);
+		if (axon_queue_restart_locked(q, NULL, false, hw_ok ? 0 : -EIO,
+					      hw_ok, &done)) {
+			drm_err(&adev->drm, "queue %u cannot be enabled on resume, giving up on the device\n",
+				q->id);
+			WRITE_ONCE(adev->hw_dead, true);
+			axon_queue_restart_locked(q, NULL, false, -EIO, false,
+						  &done);
+		}
+		spin_unlock_irqrestore(&q->lock, flags);
+		axon_jobs_signal(&done);
+	}
+
+	for (i = 0; i < adev->num_queues; i++)
+		axon_sched_start(&adev->queues[i].sched);
 }
 
 static struct dma_fence *axon_job_run(struct drm_sched_job *sched_job)
@@ -869,6 +998,7 @@ int axon_job_init(struct axon_device *adev)
 	int ret;
 
 	INIT_WORK(&adev->user_reset_work, axon_job_user_reset_work);
+	axon_pm_init_works(adev);
 
 	for (i = 0; i < adev->num_queues; i++) {
 		struct axon_queue *q = &adev->queues[i];
@@ -1261,6 +1391,15 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 		ret = -ENOMEM;
 		goto out_free_refs;
 	}
+
+	/*
+	 * The device stays in D0 until the job is released; resuming it here,
+	 * in process context, keeps run_job free of any wait for it.
+	 */
+	ret = axon_pm_get(adev);
+	if (ret)
+		goto out_put_job;
+	job->pm_ref = true;
 
 	ret = axon_submit_lookup_bos(job, file, refs, nr_refs, args, bo_flags);
 	if (ret)

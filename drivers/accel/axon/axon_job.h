@@ -91,6 +91,8 @@ struct axon_fence {
  * @as_slot: AS slot the job runs in
  * @hw_start: time the job was written to the ring
  * @status: how the job ended, written before @hw_fence signals
+ * @pm_ref: the job holds a runtime PM reference on the device, taken at
+ *	submission and dropped when the job is released
  */
 struct axon_job {
 	struct drm_sched_job base;
@@ -122,6 +124,7 @@ struct axon_job {
 	u16 as_slot;
 	ktime_t hw_start;
 	struct axon_job_status status;
+	bool pm_ref;
 };
 
 int axon_job_init(struct axon_device *adev);
@@ -129,6 +132,8 @@ irqreturn_t axon_job_irq_handler(int irq, void *arg);
 void axon_job_reset_device(struct axon_device *adev, int err);
 void axon_job_kill_all(struct axon_device *adev, int err);
 int axon_job_user_reset(struct axon_device *adev, u32 req);
+void axon_job_suspend(struct axon_device *adev, unsigned int drain_ms);
+void axon_job_resume(struct axon_device *adev);
 
 int axon_job_open(struct axon_file_priv *priv);
 void axon_job_close(struct axon_file_priv *priv);

@@ -14,6 +14,7 @@
 
 #include "axon_device.h"
 #include "axon_mmu.h"
+#include "axon_pm.h"
 
 #define AXON_AS_INVALIDATE_TIMEOUT_US	100000
 
@@ -402,6 +403,14 @@ static void axon_vm_flush(struct axon_vm *vm)
 	/* A removed device was reset and does no DMA any more. */
 	if (!drm_dev_enter(&adev->drm, &idx))
 		return;
+	/*
+	 * Nor does a suspended one, which lost its TLBs: the resume rewrites
+	 * the slot's PT_LO, which invalidates.
+	 */
+	if (!axon_pm_get_if_active(adev)) {
+		drm_dev_exit(idx);
+		return;
+	}
 
 	axon_write(adev, axon_as_reg(slot, AXON_AS_INVALIDATE),
 		   AXON_AS_INVALIDATE_BUSY);
@@ -413,6 +422,7 @@ static void axon_vm_flush(struct axon_vm *vm)
 		drm_err(&adev->drm, "TLB invalidation of AS slot %d timed out\n",
 			slot);
 
+	axon_pm_put(adev);
 	drm_dev_exit(idx);
 }
 
@@ -599,9 +609,15 @@ static void axon_mmu_as_release(struct axon_vm *vm)
 		adev->as_slots[slot].vm = NULL;
 		list_del_init(&vm->as_lru_node);
 		vm->as_slot = -1;
-		/* Disable the slot before its page tables are freed. */
+		/*
+		 * Disable the slot before its page tables are freed; a
+		 * suspended device has every slot disabled already.
+		 */
 		if (drm_dev_enter(&adev->drm, &idx)) {
-			axon_write(adev, axon_as_reg(slot, AXON_AS_PT_LO), 0);
+			if (axon_pm_get_if_active(adev)) {
+				axon_write(adev, axon_as_reg(slot, AXON_AS_PT_LO), 0);
+				axon_pm_put(adev);
+			}
 			drm_dev_exit(idx);
 		}
 	}

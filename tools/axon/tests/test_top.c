@@ -356,6 +356,52 @@ static int parse_kv(char *text, int child, struct sample *s, int max)
 /* ---------------------------------------------------------------- debug block */
 
 static uint32_t *bar0;
+static char pm_control_path[128];
+static char pm_control[16];	/* power/control before dbg_map(), or "" */
+
+/* Write val to a sysfs file: 0 or -errno. */
+static int write_str_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(val, f) < 0)
+		ret = -EIO;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/*
+ * A runtime-suspended device is in D3hot, where BAR0 does not decode and
+ * the debug block is reset: keep the device in D0 ("on") while its
+ * registers are mapped, and give power/control its value back at the end.
+ */
+static void pm_keep_on(const char *pci)
+{
+	FILE *f;
+
+	snprintf(pm_control_path, sizeof(pm_control_path),
+		 "/sys/bus/pci/devices/%s/power/control", pci);
+	f = fopen(pm_control_path, "r");
+	if (!f)
+		return;		/* no runtime PM in this kernel */
+	if (!fgets(pm_control, sizeof(pm_control), f))
+		pm_control[0] = 0;
+	fclose(f);
+	pm_control[strcspn(pm_control, "\n")] = 0;
+	if (pm_control[0] && write_str_file(pm_control_path, "on"))
+		pm_control[0] = 0;
+}
+
+static void pm_restore(void)
+{
+	if (pm_control[0])
+		write_str_file(pm_control_path, pm_control);
+	pm_control[0] = 0;
+}
 
 static int dbg_map(const char *pci)
 {
@@ -363,6 +409,7 @@ static int dbg_map(const char *pci)
 	void *p;
 	int fd;
 
+	pm_keep_on(pci);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", pci);
 	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
 	if (fd < 0)
@@ -422,6 +469,7 @@ int main(int argc, char **argv)
 	if (rc) {
 		printf("Bail out! the debug block of %s: %s (root, iomem=relaxed, debug=on)\n",
 		       di[0].pci, strerror(-rc));
+		pm_restore();
 		return 1;
 	}
 
@@ -572,6 +620,7 @@ int main(int argc, char **argv)
 	kill(child, SIGTERM);
 	rc = waitpid(child, &status, 0) == child && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	dbg_delay(0);
+	pm_restore();
 	if (rc)
 		tap_diag("the load process exited with %d", rc);
 	return tap_failed || rc ? 1 : 0;

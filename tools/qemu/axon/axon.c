@@ -10,10 +10,16 @@
  *
  * Runtime QOM properties (qom-set while the guest runs): hang-queues,
  * fail-next-dma, fail-next-reset, fatal-error, completion-delay-us.
+ *
+ * Power management: a PCI PM capability with D0 and D3hot (hardware.rst,
+ * "Power management"). Entering D3hot resets the device core; in D3hot the
+ * BARs do not decode (reads return all ones, writes are dropped) and the
+ * device raises no interrupt.
  */
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/module.h"
+#include "qemu/range.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
@@ -34,6 +40,8 @@ struct AxonState {
     MemoryRegion bar0;
     MemoryRegion bar2;
     AxonCore core;
+    uint8_t pm_cap;         /* offset of the PM capability */
+    bool d3hot;             /* PMCSR.PowerState is D3hot (BQL) */
 
     /* properties */
     uint32_t queues;
@@ -59,6 +67,12 @@ static uint64_t axon_bar0_read(void *opaque, hwaddr addr, unsigned size)
 {
     AxonState *s = opaque;
 
+    if (s->d3hot) {
+        /* no memory decode in D3hot: the read ends in a master abort */
+        qemu_log_mask(LOG_GUEST_ERROR, "axon: BAR0 read at 0x%" HWADDR_PRIx
+                      " in D3hot\n", addr);
+        return UINT32_MAX;
+    }
     if (!axon_access_ok("BAR0", addr, size, false)) {
         return 0;
     }
@@ -70,6 +84,11 @@ static void axon_bar0_write(void *opaque, hwaddr addr, uint64_t val,
 {
     AxonState *s = opaque;
 
+    if (s->d3hot) {
+        qemu_log_mask(LOG_GUEST_ERROR, "axon: BAR0 write at 0x%" HWADDR_PRIx
+                      " in D3hot dropped\n", addr);
+        return;
+    }
     if (axon_access_ok("BAR0", addr, size, true)) {
         axon_core_write(&s->core, addr, val);
     }
@@ -77,6 +96,11 @@ static void axon_bar0_write(void *opaque, hwaddr addr, uint64_t val,
 
 static uint64_t axon_bar2_read(void *opaque, hwaddr addr, unsigned size)
 {
+    AxonState *s = opaque;
+
+    if (s->d3hot) {
+        return UINT32_MAX;
+    }
     axon_access_ok("BAR2", addr, size, false);
     return 0;
 }
@@ -87,6 +111,11 @@ static void axon_bar2_write(void *opaque, hwaddr addr, uint64_t val,
     AxonState *s = opaque;
     unsigned q = addr / AXON_DOORBELL_STRIDE;
 
+    if (s->d3hot) {
+        qemu_log_mask(LOG_GUEST_ERROR, "axon: doorbell write 0x%" PRIx64
+                      " in D3hot dropped\n", val);
+        return;
+    }
     if (!axon_access_ok("BAR2", addr, size, true)) {
         return;
     }
@@ -119,6 +148,9 @@ static void axon_msi_notify(void *opaque, unsigned vector)
 {
     PCIDevice *pdev = opaque;
 
+    if (AXON(pdev)->d3hot) {
+        return;
+    }
     if (msix_enabled(pdev)) {
         msix_notify(pdev, vector);
     }
@@ -128,7 +160,7 @@ static void axon_set_intx(void *opaque, bool level)
 {
     PCIDevice *pdev = opaque;
 
-    pci_set_irq(pdev, level && !msix_enabled(pdev));
+    pci_set_irq(pdev, level && !msix_enabled(pdev) && !AXON(pdev)->d3hot);
 }
 
 static const AxonCoreOps axon_core_ops = {
@@ -136,12 +168,55 @@ static const AxonCoreOps axon_core_ops = {
     .set_intx = axon_set_intx,
 };
 
+static uint16_t axon_pm_state(AxonState *s)
+{
+    return pci_get_word(s->parent_obj.config + s->pm_cap + PCI_PM_CTRL) &
+           PCI_PM_CTRL_STATE_MASK;
+}
+
+static void axon_pm_set_state(AxonState *s, uint16_t state)
+{
+    uint8_t *pmcsr = s->parent_obj.config + s->pm_cap + PCI_PM_CTRL;
+
+    pci_set_word(pmcsr, (pci_get_word(pmcsr) & ~PCI_PM_CTRL_STATE_MASK) |
+                 state);
+}
+
+/*
+ * A write to PMCSR. D1 and D2 are not supported: such a write completes but
+ * changes nothing (PCI PM 1.2, 7.2.2). D0 -> D3hot resets the device core,
+ * which cancels every job, so that no DMA or interrupt follows; D3hot -> D0
+ * (NoSoftReset is 0) resets it again: the device returns with every
+ * register at its reset value, whatever was done to it in D3hot.
+ */
+static void axon_pm_update(AxonState *s, uint16_t old)
+{
+    uint16_t new = axon_pm_state(s);
+
+    if (new == 1 || new == 2) {
+        qemu_log_mask(LOG_GUEST_ERROR, "axon: unsupported power state D%u "
+                      "ignored\n", new);
+        axon_pm_set_state(s, old);
+        new = old;
+    }
+    if (new == old) {
+        return;
+    }
+    axon_core_reset(&s->core);
+    s->d3hot = new == 3;
+    axon_core_update_intx(&s->core);
+}
+
 static void axon_write_config(PCIDevice *pdev, uint32_t addr, uint32_t val,
                               int len)
 {
     AxonState *s = AXON(pdev);
+    uint16_t old = axon_pm_state(s);
 
     pci_default_write_config(pdev, addr, val, len);
+    if (ranges_overlap(addr, len, s->pm_cap + PCI_PM_CTRL, 2)) {
+        axon_pm_update(s, old);
+    }
     /* MSI-X enable or INTx disable may have changed */
     axon_core_update_intx(&s->core);
 }
@@ -198,6 +273,19 @@ static void axon_realize(PCIDevice *pdev, Error **errp)
         msix_vector_use(pdev, v);
     }
 
+    /* PCI PM 1.2: D0 and D3hot only, no PME, NoSoftReset 0 */
+    ret = pci_add_capability(pdev, PCI_CAP_ID_PM, 0, PCI_PM_SIZEOF, errp);
+    if (ret < 0) {
+        msix_unuse_all_vectors(pdev);
+        msix_uninit_exclusive_bar(pdev);
+        return;
+    }
+    s->pm_cap = ret;
+    pci_set_word(pdev->config + s->pm_cap + PCI_PM_PMC, 3);
+    pci_set_word(pdev->config + s->pm_cap + PCI_PM_CTRL, 0);
+    pci_set_word(pdev->wmask + s->pm_cap + PCI_PM_CTRL,
+                 PCI_PM_CTRL_STATE_MASK);
+
     s->core.compute_threads = s->compute_threads;
     axon_core_init(&s->core, s->queues, s->as_slots, s->debug,
                    pci_get_address_space(pdev),
@@ -217,6 +305,9 @@ static void axon_qdev_reset(DeviceState *dev)
 {
     AxonState *s = AXON(dev);
 
+    /* A conventional reset returns the function to D0 */
+    axon_pm_set_state(s, 0);
+    s->d3hot = false;
     axon_core_reset(&s->core);
 }
 

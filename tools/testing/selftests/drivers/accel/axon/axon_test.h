@@ -1351,6 +1351,7 @@ struct axon_dbg {
 	int fd;
 	uint32_t *bar0;
 	char bdf[64];
+	char pm_control[16];	/* power/control before the mapping, or "" */
 };
 
 /*
@@ -1386,6 +1387,17 @@ static inline int axon_dbg_map(int minor, struct axon_dbg *g, char *why, size_t 
 			 minor, strerror(-ret));
 		return ret;
 	}
+	/*
+	 * A runtime-suspended device is in D3hot, where BAR0 does not decode
+	 * and loses what is written to it: keep the device in D0 while its
+	 * registers are mapped ("on"), as long as the kernel has runtime PM.
+	 */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power/control", g->bdf);
+	if (!axon_read_file(path, g->pm_control, sizeof(g->pm_control))) {
+		g->pm_control[strcspn(g->pm_control, "\n")] = 0;
+		if (axon_write_file(path, "on"))
+			g->pm_control[0] = 0;
+	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", g->bdf);
 	g->fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
 	if (g->fd < 0) {
@@ -1418,12 +1430,19 @@ static inline int axon_dbg_map(int minor, struct axon_dbg *g, char *why, size_t 
 
 static inline void axon_dbg_unmap(struct axon_dbg *g)
 {
+	char path[160];
+
 	if (g->bar0)
 		munmap(g->bar0, AXON_BAR0_SIZE);
 	if (g->fd >= 0)
 		close(g->fd);
 	g->bar0 = NULL;
 	g->fd = -1;
+	if (g->pm_control[0]) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power/control", g->bdf);
+		axon_write_file(path, g->pm_control);
+		g->pm_control[0] = 0;
+	}
 }
 
 /* ------------------------------------------------------------------ */
