@@ -241,30 +241,14 @@ static void check_dump(struct __test_metadata *_metadata, FIXTURE_DATA(cd) * sel
 
 FIXTURE_SETUP(cd)
 {
-	char why[512];
-	int ret;
-
 	self->g.fd = -1;
 	self->interval[0] = '\0';
 	if (!axon_setup_dev(_metadata, &self->d))
 		return;
-	if (!(AXON_P(&self->d, FEATURES) & DRM_AXON_FEATURE_DEBUG)) {
-		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG))
-			TH_LOG("the device has no debug block, the harness expects one");
-		SKIP(return, "FEATURES lacks DEBUG (start QEMU with -device axon,debug=on)");
-	}
-	if (geteuid()) {
-		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG))
-			TH_LOG("the debug block needs root");
-		SKIP(return, "mapping BAR0 and " DEVCD_DIR " need root");
-	}
+	if (!axon_setup_dbg(_metadata, &self->d, &self->g, "mapping BAR0 and " DEVCD_DIR))
+		return;
 	if (access(DEVCD_DIR, F_OK))
 		SKIP(return, DEVCD_DIR " is missing: a kernel without CONFIG_DEV_COREDUMP");
-	ret = axon_dbg_map(self->d.minor, &self->g, why, sizeof(why));
-	if (ret) {
-		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG)) TH_LOG("%s", why);
-		SKIP(return, "%s", why);
-	}
 	ASSERT_EQ(0, axon_read_file(PARAM_INTERVAL, self->interval, sizeof(self->interval)))
 		TH_LOG(PARAM_INTERVAL " is missing");
 	/* No rate limit but the one a test sets, and no dump of an earlier test. */

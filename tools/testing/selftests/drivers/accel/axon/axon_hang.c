@@ -24,9 +24,6 @@ FIXTURE(hang) {
 
 FIXTURE_SETUP(hang)
 {
-	char why[512];
-	int ret;
-
 	self->g.fd = -1;
 	if (!axon_setup_dev(_metadata, &self->d))
 		return;
@@ -36,21 +33,8 @@ FIXTURE_SETUP(hang)
 	 * Under the harness, which starts the device with the debug block, a
 	 * missing block or an unmappable BAR0 is a failure.
 	 */
-	if (!(AXON_P(&self->d, FEATURES) & DRM_AXON_FEATURE_DEBUG)) {
-		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG))
-			TH_LOG("the device has no debug block, the harness expects one");
-		SKIP(return, "FEATURES lacks DEBUG (start QEMU with -device axon,debug=on)");
-	}
-	if (geteuid()) {
-		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG))
-			TH_LOG("the debug block needs root");
-		SKIP(return, "mapping BAR0 through sysfs needs root");
-	}
-	ret = axon_dbg_map(self->d.minor, &self->g, why, sizeof(why));
-	if (ret) {
-		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG)) TH_LOG("%s", why);
-		SKIP(return, "%s", why);
-	}
+	if (!axon_setup_dbg(_metadata, &self->d, &self->g, "mapping BAR0 through sysfs"))
+		return;
 	ASSERT_EQ(AXON_DBG_ID_VALUE, axon_dbg_rd(&self->g, AXON_DBG_ID));
 	ASSERT_TRUE(axon_dbg_rd(&self->g, AXON_REG_CAPS) & DRM_AXON_FEATURE_DEBUG);
 }

@@ -27,29 +27,13 @@ FIXTURE(obs) {
 
 FIXTURE_SETUP(obs)
 {
-	char why[512];
-	int ret;
-
 	self->g.fd = -1;
 	if (!axon_setup_dev(_metadata, &self->d))
 		return;
 	self->nq = (uint32_t)AXON_P(&self->d, NUM_QUEUES);
 	self->tmo_ms = AXON_P(&self->d, JOB_TIMEOUT_MS);
-	if (!(AXON_P(&self->d, FEATURES) & DRM_AXON_FEATURE_DEBUG)) {
-		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG))
-			TH_LOG("the device has no debug block, the harness expects one");
-		SKIP(return, "FEATURES lacks DEBUG (start QEMU with -device axon,debug=on)");
-	}
-	if (geteuid()) {
-		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG))
-			TH_LOG("sysfs BAR0, debugfs and tracefs need root");
-		SKIP(return, "the debug block, debugfs and tracefs need root");
-	}
-	ret = axon_dbg_map(self->d.minor, &self->g, why, sizeof(why));
-	if (ret) {
-		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG)) TH_LOG("%s", why);
-		SKIP(return, "%s", why);
-	}
+	if (!axon_setup_dbg(_metadata, &self->d, &self->g, "the debug block, debugfs and tracefs"))
+		return;
 }
 
 FIXTURE_TEARDOWN(obs)

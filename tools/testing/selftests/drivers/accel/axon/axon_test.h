@@ -1445,6 +1445,35 @@ static inline void axon_dbg_unmap(struct axon_dbg *g)
 	}
 }
 
+/*
+ * Standard fixture setup of the debug block: map it for d into g. Without
+ * the block, without root (what needs root: root_why) or when BAR0 cannot
+ * be mapped, marks the test skipped (with a reason) and returns false: the
+ * caller then returns. Under the harness, which starts the device with the
+ * debug block, each of those fails the test instead.
+ */
+static inline bool axon_setup_dbg(struct __test_metadata *_metadata, struct axon_dev *d,
+				  struct axon_dbg *g, const char *root_why)
+{
+	char why[512];
+
+	if (!(AXON_P(d, FEATURES) & DRM_AXON_FEATURE_DEBUG)) {
+		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG))
+			TH_LOG("the device has no debug block, the harness expects one");
+		SKIP(return false, "FEATURES lacks DEBUG (start QEMU with -device axon,debug=on)");
+	}
+	if (geteuid()) {
+		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG))
+			TH_LOG("needs root: %s", root_why);
+		SKIP(return false, "needs root: %s", root_why);
+	}
+	if (axon_dbg_map(d->minor, g, why, sizeof(why))) {
+		ASSERT_FALSE(axon_expect_features(DRM_AXON_FEATURE_DEBUG)) TH_LOG("%s", why);
+		SKIP(return false, "%s", why);
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* userfaultfd: hold an ioctl while it reads user memory              */
 /* ------------------------------------------------------------------ */
