@@ -13,9 +13,22 @@
 
 #include "axon_test.h"
 
+struct unbinder {
+	char bdf[64], drv[64], unbind[160], bind[160];
+};
+
 FIXTURE(life) {
 	struct axon_dev d;
 	uint32_t nq;
+	/*
+	 * A test that leaves its device given up (hw_dead) on purpose sets
+	 * @revive until it has rebound the device itself; the teardown rebinds
+	 * it when the test stopped early (a failed assertion, or an allocation
+	 * failing under tools/testing/fault-inject), so that the programs after
+	 * this one find a working device.
+	 */
+	bool revive;
+	struct unbinder u;
 };
 
 FIXTURE_SETUP(life)
@@ -28,6 +41,11 @@ FIXTURE_SETUP(life)
 FIXTURE_TEARDOWN(life)
 {
 	axon_dev_close(&self->d);
+	if (self->revive) {
+		/* best effort: the test has already failed or was cut short */
+		axon_write_file(self->u.unbind, self->u.bdf);
+		axon_write_file(self->u.bind, self->u.bdf);
+	}
 }
 
 /*
@@ -344,10 +362,6 @@ TEST_F_TIMEOUT(life, unbind_rebind_with_client_open, 120)
 }
 
 /* The PCI function and driver of fd's device, and the sysfs bind/unbind paths. */
-struct unbinder {
-	char bdf[64], drv[64], unbind[160], bind[160];
-};
-
 /* Skips (returns false) without root; fails without a writable unbind. */
 static bool unbinder_init(struct __test_metadata *_metadata, int minor, struct unbinder *u)
 {
@@ -743,6 +757,8 @@ TEST_F_TIMEOUT(life, reset_fails_every_job_eio_until_rebind, 120)
 	axon_cmd_wait(c, gate.addr, 1, axon_sem_timeout_us(&self->d));
 	ASSERT_EQ(0, axon_submit_cmd(_metadata, self->d.fd, c, &a, &cmd, &gid));
 	ASSERT_TRUE(axon_wait_word((uint8_t *)gate.map + 64, 1, 10000));
+	self->u = u;
+	self->revive = true;
 	axon_dbg_wr(&g, AXON_DBG_FAIL_RESET, 1);
 	axon_dbg_wr(&g, AXON_DBG_FATAL, 1);
 	ASSERT_EQ(0, axon_job_wait_rel(self->d.fd, gid, AXON_WAIT_NS, &w));
@@ -772,6 +788,7 @@ TEST_F_TIMEOUT(life, reset_fails_every_job_eio_until_rebind, 120)
 	axon_dev_close(&self->d);
 	ASSERT_EQ(0, axon_write_file(u.unbind, u.bdf));
 	rebind(_metadata, &u, &self->d);
+	self->revive = false;
 	for (q = 0; q < self->nq; q++)
 		axon_assert_works_q(_metadata, self->d.fd, q);
 	axon_kmsg_expect_end("fatal device error|device reset failed, giving up on the device");
