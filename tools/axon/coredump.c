@@ -119,7 +119,7 @@ static const struct reg_name global_regs[] = {
 	{ 0x05c, "MAX_PLANE" },
 	{ 0x8000, "DBG_ID" }, { 0x8004, "DBG_HANG" },
 	{ 0x8008, "DBG_FAIL_DMA" }, { 0x800c, "DBG_FATAL" },
-	{ 0x8010, "DBG_DELAY_US" },
+	{ 0x8010, "DBG_DELAY_US" }, { 0x8014, "DBG_FAIL_RESET" },
 };
 
 static const char *const q_regs[] = {

@@ -73,6 +73,7 @@ MODULE_PARM_DESC(coredump_interval_ms,
 #define AXON_DBG_HANG			0x8004
 #define AXON_DBG_FAIL_DMA		0x8008
 #define AXON_DBG_DELAY_US		0x8010
+#define AXON_DBG_FAIL_RESET		0x8014
 
 static const u16 axon_coredump_global_regs[] = {
 	AXON_ID, AXON_VERSION, AXON_CAPS, AXON_NUM_QUEUES, AXON_NUM_AS,
@@ -85,6 +86,7 @@ static const u16 axon_coredump_global_regs[] = {
 
 static const u16 axon_coredump_dbg_regs[] = {
 	AXON_DBG_ID, AXON_DBG_HANG, AXON_DBG_FAIL_DMA, AXON_DBG_DELAY_US,
+	AXON_DBG_FAIL_RESET,
 };
 
 static const u8 axon_coredump_as_regs[] = {
@@ -120,9 +122,11 @@ static_assert(AXON_COREDUMP_RING_COUNT <= AXON_RING_ENTRIES);
 /**
  * struct axon_coredump_state - the coredump state of a device
  * @adev: the device
- * @lock: protects @busy and @next; taken under a queue's lock
+ * @lock: protects @busy, @taken and @last; taken under a queue's lock
  * @busy: @buf holds a snapshot that @work has not handed over yet
- * @next: jiffies before which no snapshot is taken
+ * @taken: a snapshot has been taken since probe
+ * @last: jiffies when the last snapshot was taken; the interval is applied
+ *	  as coredump_interval_ms is at the time of the next capture
  * @kind: what @buf holds a snapshot of
  * @len: bytes of the snapshot in @buf
  * @buf: the snapshot, %AXON_COREDUMP_MAX_SIZE bytes allocated at probe
@@ -130,9 +134,10 @@ static_assert(AXON_COREDUMP_RING_COUNT <= AXON_RING_ENTRIES);
  */
 struct axon_coredump_state {
 	struct axon_device *adev;
-	spinlock_t lock; /* protects @busy and @next */
+	spinlock_t lock; /* protects @busy, @taken and @last */
 	bool busy;
-	unsigned long next;
+	bool taken;
+	unsigned long last;
 	enum axon_coredump_kind kind;
 	size_t len;
 	void *buf;
@@ -402,14 +407,18 @@ void axon_coredump_capture_locked(struct axon_device *adev,
 		return;
 
 	spin_lock_irqsave(&cd->lock, flags);
-	if (cd->busy || time_before(jiffies, cd->next)) {
+	if (cd->busy ||
+	    (cd->taken &&
+	     time_before(jiffies, cd->last +
+			 msecs_to_jiffies(READ_ONCE(coredump_interval_ms))))) {
 		spin_unlock_irqrestore(&cd->lock, flags);
 		drm_dbg_driver(&adev->drm, "%s: no device coredump (rate limit)\n",
 			       axon_coredump_kind_name(kind));
 		return;
 	}
 	cd->busy = true;
-	cd->next = jiffies + msecs_to_jiffies(READ_ONCE(coredump_interval_ms));
+	cd->taken = true;
+	cd->last = jiffies;
 	spin_unlock_irqrestore(&cd->lock, flags);
 
 	cd->kind = kind;
@@ -506,7 +515,6 @@ int axon_coredump_init(struct axon_device *adev)
 
 	cd->adev = adev;
 	spin_lock_init(&cd->lock);
-	cd->next = jiffies;
 	INIT_WORK(&cd->work, axon_coredump_work);
 	adev->coredump = cd;
 	return 0;

@@ -348,7 +348,10 @@ TEST_F_TIMEOUT(cd, fatal, 60)
 	axon_bo_free(&gate);
 }
 
-/* Within coredump_interval_ms of a dump, the next fault gives none. */
+/*
+ * Within coredump_interval_ms of a dump, the next fault gives none; a new
+ * interval applies at once.
+ */
 TEST_F_TIMEOUT(cd, rate_limit, 60)
 {
 	struct axon_bo cmd;
@@ -357,20 +360,31 @@ TEST_F_TIMEOUT(cd, rate_limit, 60)
 	size_t len;
 	uint8_t *b;
 
-	ASSERT_EQ(0, axon_write_file(PARAM_INTERVAL, "600000"));
+	/* FIXTURE_SETUP set the interval to 0 */
 	submit_fault(_metadata, self, &c, &cmd);
 	axon_bo_free(&cmd);
 	b = devcd_read(self->g.bdf, 10000, &len);
 	ASSERT_NE(NULL, b) TH_LOG("the first fault gave no dump");
 	free(b);
 	ASSERT_TRUE(devcd_clear(self->g.bdf));
+	/* counted from that dump: the interval in force now applies */
+	ASSERT_EQ(0, axon_write_file(PARAM_INTERVAL, "600000"));
 	submit_fault(_metadata, self, &c, &cmd);
 	axon_bo_free(&cmd);
 	axon_sleep_ms(1000);
 	EXPECT_NE(0, devcd_find(self->g.bdf, path, sizeof(path)))
 		TH_LOG("a second dump within coredump_interval_ms: %s", path);
-	/* the next dump after the interval is taken again (FIXTURE_SETUP set 0) */
+	/*
+	 * The interval is the one in force at the next error, not the one of
+	 * the last dump: with 0 the next fault gives a dump at once.
+	 */
 	ASSERT_EQ(0, axon_write_file(PARAM_INTERVAL, "0"));
+	submit_fault(_metadata, self, &c, &cmd);
+	axon_bo_free(&cmd);
+	b = devcd_read(self->g.bdf, 10000, &len);
+	ASSERT_NE(NULL, b)
+		TH_LOG("no dump with coredump_interval_ms 0: the old interval applies");
+	free(b);
 }
 
 TEST_HARNESS_MAIN
