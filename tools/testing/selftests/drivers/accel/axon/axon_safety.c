@@ -319,6 +319,7 @@ struct waiter {
 	uint64_t id;
 	int ret;
 	uint64_t done_ns;
+	int tid;	/* the thread's id, once it runs (atomic) */
 };
 
 static void *wait_thread(void *arg)
@@ -326,9 +327,44 @@ static void *wait_thread(void *arg)
 	struct waiter *w = arg;
 	struct drm_axon_job_wait jw;
 
+	__atomic_store_n(&w->tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	w->ret = axon_job_wait_rel(w->fd, w->id, 60 * NSEC_PER_SEC_ULL, &jw);
 	w->done_ns = axon_now_ns();
 	return NULL;
+}
+
+/*
+ * Whether the waiter is asleep in JOB_WAIT: its /proc/self/task/TID/syscall
+ * names ioctl (x86-64: 16) with DRM_IOCTL_AXON_JOB_WAIT, and its state is S.
+ * An event, not a guess at how long a thread takes to get there.
+ */
+static bool waiter_asleep(const struct waiter *w, unsigned int ms)
+{
+	uint64_t end = axon_now_ns() + (uint64_t)ms * 1000000;
+	char path[64], buf[256];
+	unsigned long nr, fd, cmd;
+	int tid;
+
+	do {
+		tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE);
+		if (tid) {
+			const char *st;
+
+			snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+			if (!axon_read_file(path, buf, sizeof(buf)) &&
+			    sscanf(buf, "%lu %lx %lx", &nr, &fd, &cmd) == 3 &&
+			    nr == SYS_ioctl && cmd == (unsigned long)DRM_IOCTL_AXON_JOB_WAIT) {
+				snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+				st = NULL;
+				if (!axon_read_file(path, buf, sizeof(buf)))
+					st = strrchr(buf, ')');
+				if (st && st[1] == ' ' && st[2] == 'S')
+					return true;
+			}
+		}
+		axon_sleep_ms(1);
+	} while (axon_now_ns() < end);
+	return false;
 }
 
 /* rebind_open: bind @bdf to @drv again and open its accel node as @d. */
@@ -400,7 +436,7 @@ TEST_F_TIMEOUT(safe, unbind_does_not_wait_for_job_wait, 120)
 	munmap(cmd.map, cmd.size);
 	w.fd = self->d.fd;
 	ASSERT_EQ(0, pthread_create(&th, NULL, wait_thread, &w));
-	axon_sleep_ms(300);	/* the waiter is asleep in JOB_WAIT */
+	ASSERT_TRUE(waiter_asleep(&w, 10000)) TH_LOG("the waiter never slept in JOB_WAIT");
 
 	t0 = axon_now_ns();
 	ret = axon_write_file(path, bdf);
@@ -834,7 +870,7 @@ TEST_F_TIMEOUT(safe, job_history_by_ids_only, 120)
 	wt.fd = f.fd;
 	wt.id = 1;
 	ASSERT_EQ(0, pthread_create(&th, NULL, wait_thread, &wt));
-	axon_sleep_ms(20);
+	ASSERT_TRUE(waiter_asleep(&wt, 10000)) TH_LOG("the waiter never slept in JOB_WAIT");
 	vgem_gate_open(_metadata, &vg);
 	pthread_join(th, NULL);
 	EXPECT_EQ(0, wt.ret) TH_LOG("the wait that began before job 1 finished: %s",
