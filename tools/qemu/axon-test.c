@@ -521,6 +521,17 @@ static void wait_status(Axon *ax, unsigned q, uint32_t st)
     }
 }
 
+/* Wait until the guest-memory word at @pa reads @val (a job's marker write). */
+static void wait_mem(Axon *ax, uint64_t pa, uint64_t val)
+{
+    gint64 end = g_get_monotonic_time() + TIMEOUT_US;
+
+    while (qtest_readq(ax->qts, pa) != val) {
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(20);
+    }
+}
+
 /* Wait until the register at @off reads @val. */
 static void wait_reg(Axon *ax, uint32_t off, uint32_t val)
 {
@@ -2819,6 +2830,7 @@ static void test_enable_toggle_busy(void)
     axon_setup(ax, 1);
     fva = dev_alloc(ax, 4096, PERM_RW, &fpa);
     qtest_memset(ax->qts, fpa, 0, 4096);
+    c_signal(b, 0, fva + 24, 1);    /* marker: the descriptor has started */
     c_wait(b, fva, 1, 10000000);
     c_signal(b, 0, fva + 8, 0x11);
     s1 = queue_cmds(ax, 0, b, 0);
@@ -2827,7 +2839,9 @@ static void test_enable_toggle_busy(void)
     s2 = queue_cmds(ax, 0, b, 0);
     g_byte_array_set_size(b, 0);
     doorbell(ax, 0, ax->q[0].tail);
-    wait_status(ax, 0, AXON_QS_BUSY);
+    /* BUSY only says HEAD != TAIL; the marker says the job is running */
+    wait_mem(ax, fpa + 24, 1);
+    g_assert_cmpuint(qrd(ax, 0, AXON_Q_STATUS), ==, AXON_QS_BUSY);
     g_assert_cmpuint(qrd(ax, 0, AXON_Q_HEAD), ==, 0);
 
     qwr(ax, 0, AXON_Q_CTRL, 0);     /* clear ENABLE while busy */
@@ -2885,10 +2899,13 @@ static void test_doorbell_corners(void)
     queue_redo(ax, 0);
 
     /* a bad doorbell while a job runs: the job completes, then the queue stops */
+    c_signal(b, 0, fva + 24, 1);    /* marker: the job has started */
     c_wait(b, fva, 1, 10000000);
     c_signal(b, 0, fva + 8, 0x77);
     s2 = submit(ax, 1, b, 0);
-    wait_status(ax, 1, AXON_QS_BUSY);
+    /* BUSY only says HEAD != TAIL; ring the bad doorbell once it runs */
+    wait_mem(ax, fpa + 24, 1);
+    g_assert_cmpuint(qrd(ax, 1, AXON_Q_STATUS), ==, AXON_QS_BUSY);
     doorbell(ax, 1, 100);
     g_assert_cmpuint(qrd(ax, 1, AXON_Q_TAIL), ==, 1);
     qtest_writeq(ax->qts, fpa, 1);
