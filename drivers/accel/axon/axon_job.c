@@ -1276,29 +1276,56 @@ out_free:
 	return ret;
 }
 
+/*
+ * Copy and check the in-fence list. Like axon_submit_copy_bos(), before
+ * drm_dev_enter(): a copy from user memory can take as long as the user
+ * makes it (userfaultfd, a FUSE-backed mapping), and unbind must not wait
+ * for it.
+ */
+static int axon_submit_copy_syncs(const struct drm_axon_submit *args,
+				  struct drm_axon_sync **syncsp)
+{
+	struct drm_axon_sync *syncs;
+	u32 i;
+	int ret;
+
+	*syncsp = NULL;
+	if (!args->in_sync_count)
+		return 0;
+
+	syncs = kvmalloc_array(args->in_sync_count, sizeof(*syncs), GFP_KERNEL);
+	if (!syncs)
+		return -ENOMEM;
+
+	for (i = 0; i < args->in_sync_count; i++) {
+		u64 uptr = args->in_syncs + (u64)i * args->sync_stride;
+
+		ret = copy_struct_from_user(&syncs[i], sizeof(syncs[i]),
+					    u64_to_user_ptr(uptr),
+					    args->sync_stride);
+		if (!ret)
+			ret = axon_check_sync(&syncs[i]);
+		if (ret) {
+			kvfree(syncs);
+			return ret;
+		}
+	}
+
+	*syncsp = syncs;
+	return 0;
+}
+
 static int axon_submit_in_syncs(struct axon_job *job, struct drm_file *file,
-				const struct drm_axon_submit *args)
+				const struct drm_axon_sync *syncs, u32 count)
 {
 	u32 i;
 	int ret;
 
-	for (i = 0; i < args->in_sync_count; i++) {
-		u64 uptr = args->in_syncs + (u64)i * args->sync_stride;
-		struct drm_axon_sync sync;
+	for (i = 0; i < count; i++) {
 		struct dma_fence *fence;
 
-		ret = copy_struct_from_user(&sync, sizeof(sync),
-					    u64_to_user_ptr(uptr),
-					    args->sync_stride);
-		if (ret)
-			return ret;
-
-		ret = axon_check_sync(&sync);
-		if (ret)
-			return ret;
-
-		ret = drm_syncobj_find_fence(file, sync.handle, sync.point, 0,
-					     &fence);
+		ret = drm_syncobj_find_fence(file, syncs[i].handle,
+					     syncs[i].point, 0, &fence);
 		if (ret)
 			return ret;
 
@@ -1357,6 +1384,7 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 	struct dma_fence_chain *chain = NULL;
 	struct drm_syncobj *out_sync = NULL;
 	struct drm_axon_bo_ref *refs = NULL;
+	struct drm_axon_sync *syncs = NULL;
 	u32 *bo_flags = NULL;
 	struct axon_job *job;
 	struct drm_exec exec;
@@ -1368,17 +1396,17 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 	if (ret)
 		return ret;
 
-	if (!drm_dev_enter(dev, &idx))
-		return -ENODEV;
-
-	if (READ_ONCE(priv->banned)) {
-		ret = -ECANCELED;
-		goto out_exit;
-	}
-
+	/*
+	 * Every copy from user memory before drm_dev_enter(), so that unbind
+	 * never waits for one a user has stalled.
+	 */
 	ret = axon_submit_copy_bos(args, &refs, &nr_refs);
 	if (ret)
-		goto out_exit;
+		return ret;
+
+	ret = axon_submit_copy_syncs(args, &syncs);
+	if (ret)
+		goto out_free_refs;
 
 	bo_flags = kvmalloc_array(nr_refs, sizeof(*bo_flags), GFP_KERNEL);
 	if (!bo_flags) {
@@ -1386,10 +1414,20 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 		goto out_free_refs;
 	}
 
+	if (!drm_dev_enter(dev, &idx)) {
+		ret = -ENODEV;
+		goto out_free_refs;
+	}
+
+	if (READ_ONCE(priv->banned)) {
+		ret = -ECANCELED;
+		goto out_exit;
+	}
+
 	job = axon_job_alloc(priv, &adev->queues[args->queue]);
 	if (!job) {
 		ret = -ENOMEM;
-		goto out_free_refs;
+		goto out_exit;
 	}
 
 	/*
@@ -1425,7 +1463,7 @@ int axon_ioctl_submit(struct drm_device *dev, void *data,
 	if (ret)
 		goto out_put_job;
 
-	ret = axon_submit_in_syncs(job, file, args);
+	ret = axon_submit_in_syncs(job, file, syncs, args->in_sync_count);
 	if (ret)
 		goto out_cleanup_job;
 
@@ -1531,11 +1569,12 @@ out_put_job:
 	dma_fence_chain_free(chain);
 	if (out_sync)
 		drm_syncobj_put(out_sync);
-out_free_refs:
-	kvfree(bo_flags);
-	kvfree(refs);
 out_exit:
 	drm_dev_exit(idx);
+out_free_refs:
+	kvfree(bo_flags);
+	kvfree(syncs);
+	kvfree(refs);
 	return ret;
 }
 
