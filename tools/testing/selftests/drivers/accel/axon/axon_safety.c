@@ -7,12 +7,14 @@
  * finding and fails on a driver without its fix: core ioctls an accel node
  * cannot serve, syncobj arrays of a user-chosen size, JOB_WAIT against
  * unbind, one object under two handles in one SUBMIT, interrupted and
- * memory-cgroup-limited residency, SIGKILL with queued jobs, the exact
+ * memory-cgroup-limited residency, SIGKILL with queued jobs, a SUBMIT whose
+ * arrays a user stalls (userfaultfd) against unbind, the exact
  * job-history rule, and queue errors that name no job.
  */
 
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
+#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -456,6 +458,147 @@ TEST_F_TIMEOUT(safe, unbind_does_not_wait_for_job_wait, 120)
 	vgem_gate_free(_metadata, &g);
 	axon_dev_close(&self->d);
 	rebind_open(_metadata, drv, bdf, &self->d);
+	axon_assert_works(_metadata, self->d.fd);
+}
+
+struct stalled_submit {
+	int fd;
+	struct drm_axon_submit s;
+	int ret;
+	int done;	/* atomic */
+};
+
+static void *stalled_submit_thread(void *arg)
+{
+	struct stalled_submit *st = arg;
+
+	st->ret = axon_submit_raw(st->fd, &st->s);
+	__atomic_store_n(&st->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+struct unbinder {
+	char path[160];
+	char bdf[64];
+	int ret;
+	int done;	/* atomic */
+};
+
+static void *unbind_thread(void *arg)
+{
+	struct unbinder *u = arg;
+
+	u->ret = axon_write_file(u->path, u->bdf);
+	__atomic_store_n(&u->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static bool flag_set_within(const int *flag, unsigned int ms)
+{
+	uint64_t end = axon_now_ns() + (uint64_t)ms * 1000000;
+
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+		if (axon_now_ns() >= end)
+			return false;
+		axon_sleep_ms(5);
+	}
+	return true;
+}
+
+/*
+ * SUBMIT copied its buffer and in-fence arrays from user memory inside
+ * drm_dev_enter(), so a client that stalls that copy (the array on a
+ * userfaultfd page it never fills, or on a FUSE-backed mapping) made unbind
+ * wait in drm_dev_unplug() for as long as it liked. With the copies before
+ * drm_dev_enter(), the unbind completes while the copy is stalled, and the
+ * SUBMIT, released after it, fails with -ENODEV (uapi.rst: the device is
+ * gone) instead of queueing a job on a removed device.
+ *
+ * The unbind runs in a thread: on a driver without the fix it stays blocked
+ * until the test gives up, fills the page and so lets it finish.
+ */
+TEST_F_TIMEOUT(safe, unbind_does_not_wait_for_a_stalled_submit, 120)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+	struct uffdio_copy cp = { 0 };
+	struct stalled_submit st = { 0 };
+	struct unbinder u = { 0 };
+	struct drm_axon_bo_ref *src;
+	struct pollfd pfd;
+	struct uffd_msg msg;
+	struct axon_bo cmd;
+	struct axon_cmd c;
+	pthread_t sth, uth;
+	char drv[64];
+	void *area, *page;
+	bool unbound;
+	long psz = sysconf(_SC_PAGESIZE);
+	int uffd;
+
+	if (geteuid())
+		SKIP(return, "unbind and kernel-mode userfaultfd need root");
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	ASSERT_LE(0, uffd) TH_LOG("userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api)) TH_LOG("UFFDIO_API: %s", strerror(errno));
+	area = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	page = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	ASSERT_NE(MAP_FAILED, page);
+	reg.range.start = (uintptr_t)area;
+	reg.range.len = psz;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg))
+		TH_LOG("UFFDIO_REGISTER: %s", strerror(errno));
+
+	ASSERT_EQ(0, axon_minor_bdf(self->d.minor, u.bdf, sizeof(u.bdf)));
+	ASSERT_EQ(0, axon_bdf_driver(u.bdf, drv, sizeof(drv)));
+	snprintf(u.path, sizeof(u.path), "/sys/bus/pci/drivers/%s/unbind", drv);
+
+	/* a valid job, whose one buffer reference lies on the stalled page */
+	axon_cmd_init(&c);
+	axon_cmd_nop(&c);
+	axon_bo_new(_metadata, self->d.fd, axon_cmd_bytes(&c), 0, &cmd);
+	memcpy(cmd.map, c.w, axon_cmd_bytes(&c));
+	src = page;
+	*src = axon_ref(&cmd, AXON_R);
+	st.fd = self->d.fd;
+	axon_submit_init(&st.s, 0, cmd.handle, 0, axon_cmd_bytes(&c), area, 1);
+	ASSERT_EQ(0, pthread_create(&sth, NULL, stalled_submit_thread, &st));
+
+	/* the event: SUBMIT faulted on the page and waits for it */
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("SUBMIT never touched its buffer array");
+	ASSERT_EQ((ssize_t)sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ((uintptr_t)area, msg.arg.pagefault.address & ~(uint64_t)(psz - 1));
+	EXPECT_FALSE(__atomic_load_n(&st.done, __ATOMIC_ACQUIRE));
+
+	ASSERT_EQ(0, pthread_create(&uth, NULL, unbind_thread, &u));
+	unbound = flag_set_within(&u.done, 20000);
+	EXPECT_TRUE(unbound)
+		TH_LOG("unbind still waits after 20 s, for a SUBMIT whose copy is stalled");
+	/* still stalled: nothing but the page can release it */
+	EXPECT_FALSE(__atomic_load_n(&st.done, __ATOMIC_ACQUIRE));
+
+	cp.dst = (uintptr_t)area;
+	cp.src = (uintptr_t)page;
+	cp.len = psz;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &cp)) TH_LOG("UFFDIO_COPY: %s", strerror(errno));
+	pthread_join(sth, NULL);
+	pthread_join(uth, NULL);
+	EXPECT_EQ(0, u.ret) TH_LOG("unbind %s: %s", u.bdf, strerror(-u.ret));
+	if (unbound)
+		EXPECT_EQ(-ENODEV, st.ret)
+			TH_LOG("SUBMIT after the unbind returned %s", strerror(-st.ret));
+
+	close(uffd);
+	munmap(area, psz);
+	munmap(page, psz);
+	munmap(cmd.map, cmd.size);
+	axon_dev_close(&self->d);
+	rebind_open(_metadata, drv, u.bdf, &self->d);
 	axon_assert_works(_metadata, self->d.fd);
 }
 
