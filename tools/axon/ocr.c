@@ -7,13 +7,17 @@
  *
  * Detection on one device, DB post-processing on the CPU (threshold, 8-connected
  * regions, box scoring, unclipping), each box cropped and resized to 48x320
- * into recognition's input buffer, which the direction classifier on the
+ * into recognition's input buffer R, which the direction classifier on the
  * detection device reads by dma-buf while recognition runs on the other
- * device (a crop the classifier finds upside down is turned and recognised
- * again), greedy CTC decoding with the model's key file. The models run on the devices; the CPU does only the pre- and
- * post-processing (resizing, normalising, boxes, argmax), which is control,
- * not model arithmetic. tools/nn/ref/ort-ref.js runs the same pipeline on
- * ONNX Runtime; both must read the same characters.
+ * device, greedy CTC decoding with the model's key file. A crop the
+ * classifier finds upside down is turned by 180 degrees in R by a model
+ * built here (Slice with steps -1, on the detection device) and recognised
+ * again: the turn waits for recognition's first pass and the second pass
+ * for the turn, by sync_file, with no CPU wait in between. The models run
+ * on the devices; the CPU does only the pre- and post-processing (resizing,
+ * normalising, boxes, argmax), which is control, not model arithmetic.
+ * tools/nn/ref/ort-ref.js runs the same pipeline on ONNX Runtime; both must
+ * read the same characters.
  *
  * Copyright (C) 2026 The Axon authors
  */
@@ -27,6 +31,7 @@
 
 #include "axon_tool.h"
 #include "axonnn.h"
+#include "mkmodel.h"
 
 #define DET_MODEL	"ch_PP-OCRv4_det_infer.onnx"
 #define REC_MODEL	"ch_PP-OCRv4_rec_infer.onnx"
@@ -380,34 +385,21 @@ nomem:
 }
 
 /*
- * The crop (turned by 180 degrees when @turn) resized to height 48 (width
- * at most 320), normalised, padded with 0: the input of recognition and,
- * in the same buffer, of the direction classifier.
+ * The crop resized to height 48 (width at most 320), normalised, padded with
+ * 0: the input of recognition and, in the same buffer, of the direction
+ * classifier.
  */
-static int rec_input(const struct image *img, const struct box *b, int turn, float *x)
+static int rec_input(const struct image *img, const struct box *b, float *x)
 {
 	int w = b->x1 - b->x0, h = b->y1 - b->y0;
 	int rw = (int)ceil((double)REC_H * w / h);
-	struct image crop = { .w = w, .h = h };
 	uint8_t *px;
 
 	rw = rw > REC_W ? REC_W : rw < 1 ? 1 : rw;
 	px = malloc((size_t)rw * REC_H * 3);
-	crop.bgr = malloc((size_t)w * h * 3);
-	if (!px || !crop.bgr) {
-		free(px);
-		free(crop.bgr);
+	if (!px)
 		return -ENOMEM;
-	}
-	for (int y = 0; y < h; y++)
-		for (int xx = 0; xx < w; xx++) {
-			int sy = turn ? h - 1 - y : y, sx = turn ? w - 1 - xx : xx;
-
-			memcpy(&crop.bgr[((size_t)y * w + xx) * 3],
-			       &img->bgr[((size_t)(b->y0 + sy) * img->w + b->x0 + sx) * 3], 3);
-		}
-	resize(&crop, 0, 0, w, h, rw, REC_H, px);
-	free(crop.bgr);
+	resize(img, b->x0, b->y0, w, h, rw, REC_H, px);
 	memset(x, 0, sizeof(float) * 3 * REC_H * REC_W);
 	for (int c = 0; c < 3; c++)
 		for (int y = 0; y < REC_H; y++)
@@ -494,6 +486,7 @@ static int ctc_decode(const float *p, int t_steps, int classes, const struct key
 struct stage {
 	struct axon_device *dev;
 	struct axon_bo *shared;	/* the input, imported from another device */
+	uint64_t shared_off;	/* the input's offset in it */
 	struct axnn_model *m;
 	struct axnn_program *p;
 	struct axnn_session *s;
@@ -563,6 +556,7 @@ static int stage_init(struct stage *st, const char *dir, const char *file, int d
 			goto fail;
 		}
 		bind.bo = st->shared;
+		st->shared_off = bind.offset;
 		so.bindings = &bind;
 		so.n_bindings = 1;
 	}
@@ -646,6 +640,152 @@ static int stage_wait(struct stage *st, const float **y, struct axnn_tensor_info
 	return 0;
 }
 
+/*
+ * The turn of a crop by 180 degrees, on the classifier's device, in place in
+ * recognition's input buffer R (imported there): a model built here, one
+ * Slice with steps -1 on H and W and a Mul by 1, compiled for that device,
+ * its input and its output both bound to R. The compiler lowers the Slice to
+ * one TCOPY with negative strides into the arena and the Mul (exact) to a
+ * TELT from the arena into the output, so that no single command reads and
+ * writes R (axnn_program_dump):
+ *
+ *   0 TCOPY in0+61436:f32[3,15360]/(61440,-4) arena2+0:f32[3,15360]/(61440,4)
+ *   1 TELT  op=2 arena2+0:f32[46080]/(4) const3+0:f32[46080]/(0) out0+0:f32[46080]/(4)
+ *
+ * The whole 48x320 tensor is turned, the padding too: a crop narrower than
+ * 320 ends up padded on the left.
+ */
+static int turn_init(struct stage *st, const struct stage *cls, const int64_t *dims)
+{
+	static const int64_t starts[2] = { -1, -1 }, ends[2] = { INT64_MIN, INT64_MIN };
+	static const int64_t axes[2] = { 2, 3 }, steps[2] = { -1, -1 }, one_dims[1] = { 1 };
+	static const float one = 1;
+	struct axnn_input_spec spec = { .name = "x", .rank = 4, .dims = dims };
+	const struct axnn_binding bind[2] = {
+		{ .output = 0, .index = 0, .bo = cls->shared, .offset = cls->shared_off },
+		{ .output = 1, .index = 0, .bo = cls->shared, .offset = cls->shared_off },
+	};
+	struct axnn_session_options so = { .bindings = bind, .n_bindings = 2 };
+	struct axnn_target target;
+	struct axnn_error err;
+	struct mb *mb = mb_new(13);
+	uint8_t *buf;
+	size_t len;
+	double t0 = now_s();
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	mb_input(mb, "x", AXNN_FLOAT, 4, dims);
+	mb_init_i64(mb, "starts", 2, starts);
+	mb_init_i64(mb, "ends", 2, ends);
+	mb_init_i64(mb, "axes", 2, axes);
+	mb_init_i64(mb, "steps", 2, steps);
+	mb_init_f(mb, "one", 1, one_dims, &one);
+	mb_node(mb, "Slice", "turn", "x,starts,ends,axes,steps", "t");
+	mb_node(mb, "Mul", "out", "t,one", "y");
+	mb_output(mb, "y", AXNN_FLOAT);
+	mb_pack(mb, &buf, &len);
+	mb_free(mb);
+	err.message[0] = 0;
+	ret = axnn_target_from_device(cls->dev, &target, &err);
+	if (!ret)
+		ret = axnn_model_load_memory(buf, len, &st->m, &err);
+	free(buf);
+	if (!ret)
+		ret = axnn_compile(st->m, &spec, 1, &target, NULL, &st->p, &err);
+	st->t_compile = now_s() - t0;
+	t0 = now_s();
+	/* the device time of the turn, when the device has timestamps */
+	if (!ret && (target.features & AXON_FEATURE_TIMESTAMP))
+		so.flags = AXNN_SESSION_PROFILE;
+	if (!ret)
+		ret = axnn_session_create(cls->dev, st->p, &so, &st->s, &err);
+	st->t_session = now_s() - t0;
+	if (ret) {
+		die_msg("the turn on %s: %s", axon_device_path(cls->dev),
+			err.message[0] ? err.message : strerror(-ret));
+		stage_free(st);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The last turn's device time in ms or, without timestamps, the time from its
+ * submission (which includes its wait for recognition) to its end
+ */
+static double turn_ms(struct stage *st, const char **what)
+{
+	struct axnn_cmd_profile cp[8];
+	struct axnn_run_stats rs;
+	int n = axnn_session_profile(st->s, cp, 8);
+	double ms = 0;
+
+	*what = "device time";
+	if (n < 0) {
+		*what = "submit to done";
+		axnn_session_stats(st->s, &rs);
+		return rs.total_ns / 1e6;
+	}
+	for (int i = 0; i < n && i < 8; i++)
+		ms += cp[i].ns / 1e6;
+	return ms;
+}
+
+/*
+ * With recognition's first pass in flight on its device: turn R on the
+ * classifier's device @dev and recognise it again, the devices ordered by
+ * sync_files. The turn writes R only once the first pass, still running, has
+ * read it (it waits for that pass's fence), and the second pass reads R only
+ * once the turn has written it (it waits for the turn's fence). The CPU
+ * waits for the first pass, whose output is not used (a session runs one
+ * inference at a time), then for the second; never for the turn.
+ *
+ * Implicit synchronisation orders them as well: R's GEM objects on the two
+ * devices share the dma-buf's reservation object, where each job adds its
+ * fence (recognition's as a reader of R, the turn's as a writer: struct
+ * drm_axon_bo_ref), and a job waits for the earlier writers of every buffer
+ * it lists and, for a buffer it writes, for the earlier readers too. The
+ * sync_files state the order explicitly and do not depend on the importer
+ * sharing the reservation object.
+ */
+static int turn_and_rec(struct stage *turn, struct axon_device *dev, struct stage *rec,
+			const float **y, struct axnn_tensor_info *info)
+{
+	struct axnn_error err;
+	int fd, ret;
+
+	err.message[0] = 0;
+	ret = axnn_session_fence(rec->s, &fd);
+	if (!ret) {
+		ret = axnn_session_submit(turn->s, &fd, 1, &err);
+		close(fd);
+	}
+	if (!ret)
+		ret = axnn_session_fence(turn->s, &fd);
+	if (ret) {
+		die_msg("turning on %s failed: %s", axon_device_path(dev),
+			err.message[0] ? err.message : strerror(-ret));
+		return ret;
+	}
+	ret = stage_wait(rec, y, info);
+	if (!ret) {
+		ret = axnn_session_submit(rec->s, &fd, 1, &err);
+		if (ret)
+			die_msg("submitting on %s failed: %s", axon_device_path(rec->dev),
+				err.message[0] ? err.message : strerror(-ret));
+	}
+	close(fd);
+	if (!ret)
+		ret = stage_wait(rec, y, info);
+	/* done by now: the second pass waited for it */
+	if (axnn_session_wait(turn->s, -1, &err) && !ret) {
+		die_msg("turning on %s failed: %s", axon_device_path(dev), err.message);
+		ret = -EIO;
+	}
+	return ret;
+}
+
 static void ocr_usage(FILE *f)
 {
 	fprintf(f,
@@ -665,13 +805,16 @@ int cmd_ocr(int argc, char **argv)
 {
 	const char *image = NULL, *expect = NULL, *dir = getenv("AXON_OCR_MODELS");
 	int det_dev = 0, rec_dev = -1, nb = 0, ret = 1;
-	struct stage det = { 0 }, rec = { 0 }, cls = { 0 };
+	struct stage det = { 0 }, rec = { 0 }, cls = { 0 }, turn = { 0 };
 	struct image img = { 0 };
 	struct keys keys = { 0 };
 	struct box *boxes = NULL;
 	float *x = NULL;
 	char text[4096] = "", line[1024];
 	double t_pre = 0, t_det = 0, t_box, t_crop = 0, t_rec = 0, t_cls = 0, t_dec = 0, t0;
+	double t_turn = 0;
+	const char *turn_what = "device time";
+	int n_turned = 0;
 
 	if (!dir)
 		dir = "/axon/models";
@@ -723,15 +866,17 @@ int cmd_ocr(int argc, char **argv)
 	/* the classifier reads recognition's input buffer, by dma-buf */
 	if (stage_init(&det, dir, DET_MODEL, det_dev, det_dims, NULL) ||
 	    stage_init(&rec, dir, REC_MODEL, rec_dev, rec_dims, NULL) ||
-	    stage_init(&cls, dir, CLS_MODEL, det_dev, rec_dims, rec.s))
+	    stage_init(&cls, dir, CLS_MODEL, det_dev, rec_dims, rec.s) ||
+	    turn_init(&turn, &cls, rec_dims))
 		goto out;
 	printf("image %s: %dx%d, detection at %dx%d on %s, recognition at %dx%d on %s,\n"
-	       "  direction classifier on %s reading the crops by dma-buf\n",
+	       "  direction classifier and turn on %s reading the crops by dma-buf\n",
 	       image, img.w, img.h, dw, dh, axon_device_path(det.dev), REC_W, REC_H,
 	       axon_device_path(rec.dev), axon_device_path(cls.dev));
-	printf("setup: compile det %.1f ms, rec %.1f ms, cls %.1f ms; sessions det %.1f ms, rec %.1f ms, cls %.1f ms\n",
+	printf("setup: compile det %.1f ms, rec %.1f ms, cls %.1f ms, turn %.1f ms; sessions det %.1f ms, rec %.1f ms, cls %.1f ms, turn %.1f ms\n",
 	       det.t_compile * 1e3, rec.t_compile * 1e3, cls.t_compile * 1e3,
-	       det.t_session * 1e3, rec.t_session * 1e3, cls.t_session * 1e3);
+	       turn.t_compile * 1e3, det.t_session * 1e3, rec.t_session * 1e3,
+	       cls.t_session * 1e3, turn.t_session * 1e3);
 
 	float *crop;
 	size_t crop_size;
@@ -772,17 +917,15 @@ int cmd_ocr(int argc, char **argv)
 	}
 	for (int i = 0; i < nb; i++) {
 		const float *dir_p;
-		int dropped, turn;
+		int dropped, upside_down;
 
 		/*
-		 * The crop is written once, into recognition's input buffer;
-		 * classification (the buffer imported on its device) and
-		 * recognition run at the same time and only read it. The CPU
-		 * waits for both before it writes the buffer again, so no
-		 * fence is needed between the two devices.
+		 * The crop is written once, by the CPU, into recognition's
+		 * input buffer R; classification (R imported on its device)
+		 * and recognition run at the same time and only read it.
 		 */
 		t0 = now_s();
-		if (rec_input(&img, &boxes[i], 0, crop))
+		if (rec_input(&img, &boxes[i], crop))
 			goto out;
 		t_crop += (now_s() - t0) * 1e3;
 		t0 = now_s();
@@ -795,18 +938,16 @@ int cmd_ocr(int argc, char **argv)
 			die_msg("classifier output has an unexpected shape");
 			goto out;
 		}
-		turn = dir_p[1] > dir_p[0] && dir_p[1] > CLS_THRESH;
-		if (stage_wait(&rec, &y, &info))
-			goto out;
-		t_rec += (now_s() - t0) * 1e3;
-		if (turn) {
-			/* upside down: recognise the crop turned by 180 degrees */
-			t0 = now_s();
-			if (rec_input(&img, &boxes[i], 1, crop))
+		upside_down = dir_p[1] > dir_p[0] && dir_p[1] > CLS_THRESH;
+		if (upside_down) {
+			/* upside down: turned on the device, recognised again */
+			if (turn_and_rec(&turn, cls.dev, &rec, &y, &info))
 				goto out;
-			t_crop += (now_s() - t0) * 1e3;
-			t0 = now_s();
-			if (stage_submit(&rec) || stage_wait(&rec, &y, &info))
+			t_turn += turn_ms(&turn, &turn_what);
+			n_turned++;
+			t_rec += (now_s() - t0) * 1e3;
+		} else {
+			if (stage_wait(&rec, &y, &info))
 				goto out;
 			t_rec += (now_s() - t0) * 1e3;
 		}
@@ -821,18 +962,23 @@ int cmd_ocr(int argc, char **argv)
 			goto out;
 		}
 		t_dec += (now_s() - t0) * 1e3;
-		printf("box %d,%d %dx%d score %.3f, direction %s (%.3f): \"%s\" (%d low-confidence dropped)\n",
+		printf("box %d,%d %dx%d score %.3f, direction %s (%.3f%s): \"%s\" (%d low-confidence dropped)\n",
 		       boxes[i].x0, boxes[i].y0, boxes[i].x1 - boxes[i].x0,
-		       boxes[i].y1 - boxes[i].y0, boxes[i].score, turn ? "180" : "0",
-		       dir_p[turn], line, dropped);
+		       boxes[i].y1 - boxes[i].y0, boxes[i].score, upside_down ? "180" : "0",
+		       dir_p[upside_down], upside_down ? ", turned on the device" : "", line,
+		       dropped);
 		if (strlen(text) + strlen(line) + 2 < sizeof(text)) {
 			if (i)
 				strcat(text, " ");
 			strcat(text, line);
 		}
 	}
-	printf("stages (ms): preprocess %.1f det %.1f boxes %.1f crops %.1f cls %.1f rec %.1f (cls and rec at the same time) decode %.1f (%d box%s)\n",
-	       t_pre, t_det, t_box, t_crop, t_cls, t_rec, t_dec, nb, nb == 1 ? "" : "es");
+	printf("stages (ms): preprocess %.1f det %.1f boxes %.1f crops %.1f cls %.1f rec %.1f (cls and rec at the same time) ",
+	       t_pre, t_det, t_box, t_crop, t_cls, t_rec);
+	if (n_turned)
+		printf("turn %.3f on %s (%s, %d box%s, between rec's passes by sync_file) ", t_turn,
+		       axon_device_path(cls.dev), turn_what, n_turned, n_turned == 1 ? "" : "es");
+	printf("decode %.1f (%d box%s)\n", t_dec, nb, nb == 1 ? "" : "es");
 	printf("text: %s\n", text);
 	ret = 0;
 out:
@@ -848,6 +994,7 @@ out:
 	free(keys.key);
 	free(keys.buf);
 	free(img.bgr);
+	stage_free(&turn);
 	stage_free(&cls);
 	stage_free(&rec);
 	stage_free(&det);

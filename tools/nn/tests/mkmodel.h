@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Build small ONNX models in memory (protobuf-c) for the unit and fuzz
- * tests. Every function aborts on allocation failure (test code).
+ * tests, and for axon ocr's turn model (tools/axon links it). Every
+ * function aborts on allocation failure: the models are a few hundred bytes.
  *
  * Copyright (C) 2026 The Axon authors
  */
