@@ -274,26 +274,27 @@ function detBoxes(prob, pw, ph, iw, ih) {
 	return boxes;
 }
 
-// the crop (turned by 180 degrees when turn) as recognition's (and the
-// classifier's) input
-function recInput(img, b, turn) {
+// the crop as recognition's (and the classifier's) input
+function recInput(img, b) {
 	const w = b.x1 - b.x0, h = b.y1 - b.y0;
 	const rw = Math.max(Math.min(Math.ceil(REC_H * w / h), REC_W), 1);
-	const crop = { w, h, data: new Uint8Array(w * h * 3) };
-	for (let y = 0; y < h; y++)
-		for (let x = 0; x < w; x++) {
-			const sy = turn ? h - 1 - y : y, sx = turn ? w - 1 - x : x;
-			for (let c = 0; c < 3; c++)
-				crop.data[(y * w + x) * 3 + c] =
-					img.data[((b.y0 + sy) * img.w + b.x0 + sx) * 3 + c];
-		}
-	const px = resize(crop, 0, 0, w, h, rw, REC_H);
+	const px = resize(img, b.x0, b.y0, w, h, rw, REC_H);
 	const x = new Float32Array(3 * REC_H * REC_W);	// padded with 0
 	for (let c = 0; c < 3; c++)
 		for (let y = 0; y < REC_H; y++)
 			for (let xx = 0; xx < rw; xx++)
 				x[(c * REC_H + y) * REC_W + xx] = (px[(y * rw + xx) * 3 + c] / 255 - 0.5) / 0.5;
 	return x;
+}
+
+// recognition's input turned by 180 degrees, padding included (axon ocr's
+// turn on the device: Slice with steps -1 on H and W)
+function turned(x) {
+	const hw = REC_H * REC_W, t = new Float32Array(x.length);
+	for (let c = 0; c < 3; c++)
+		for (let i = 0; i < hw; i++)
+			t[c * hw + i] = x[c * hw + hw - 1 - i];
+	return t;
 }
 
 // greedy CTC: the best class per step, repeats merged, blanks (class 0)
@@ -339,13 +340,13 @@ async function cmdOcr(file) {
 	let tRec = 0, tCls = 0;
 	const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 	for (const b of boxes) {
-		let feed = { x: new ort.Tensor('float32', recInput(img, b, false), [1, 3, REC_H, REC_W]) };
+		let feed = { x: new ort.Tensor('float32', recInput(img, b), [1, 3, REC_H, REC_W]) };
 		let t0 = process.hrtime.bigint();
 		const dir = (await cls.run(feed))[cls.outputNames[0]].data;
 		tCls += ms(t0);
 		const turn = dir[1] > dir[0] && dir[1] > CLS_THRESH;
 		if (turn)
-			feed = { x: new ort.Tensor('float32', recInput(img, b, true), [1, 3, REC_H, REC_W]) };
+			feed = { x: new ort.Tensor('float32', turned(feed.x.data), [1, 3, REC_H, REC_W]) };
 		t0 = process.hrtime.bigint();
 		const r = await rec.run(feed);
 		tRec += ms(t0);
