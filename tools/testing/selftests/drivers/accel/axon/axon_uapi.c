@@ -2357,8 +2357,9 @@ static bool fail_filter_axon(void)
 	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
 		static const char *const keys[] = { "require-start", "require-end",
 						    "stacktrace-depth", "ignore-gfp-wait",
-						    "verbose" };
-		const char *const vals[] = { start, end, "32", "N", "0" };
+						    "verbose", "task-filter", "reject-start",
+						    "reject-end" };
+		const char *const vals[] = { start, end, "32", "N", "0", "N", "0", "0" };
 
 		for (k = 0; k < ARRAY_SIZE(keys); k++) {
 			snprintf(path, sizeof(path), "%s/%s", dirs[i], keys[k]);
@@ -2366,8 +2367,96 @@ static bool fail_filter_axon(void)
 				return false;
 		}
 	}
+	/* what an xarray-node walk left behind if it ended early */
+	if (axon_write_file("/sys/kernel/debug/failslab/cache-filter", "N"))
+		return false;
+	axon_write_file("/sys/kernel/slab/radix_tree_node/failslab", "0");
 	/* single pages too (default min-order 1): the page tables are order 0 */
 	return !axon_write_file("/sys/kernel/debug/fail_page_alloc/min-order", "0");
+}
+
+#define FAILSLAB	"/sys/kernel/debug/failslab"
+
+/*
+ * The walks of xarray node allocations (enomem_op.xa_nodes). An xarray
+ * allocates a node under its lock with GFP_NOWAIT and, if that fails, once
+ * more with the caller's flags (__xas_nomem()): one failure never fails
+ * xa_alloc() or xa_reserve(). So only the radix_tree_node cache counts
+ * (failslab's cache filter; page allocations not at all: min-order above
+ * the largest order), fail-nth fails the n-th node and failslab's own
+ * injection, which the kernel consults only once fail-nth has fired, the
+ * retry: one failure, of this thread only (task-filter, make-it-fail).
+ * Needs the addresses in /proc/kallsyms, like fail_filter_axon() those of
+ * /proc/modules.
+ */
+/* Start and end (the next symbol) of kernel function name, from kallsyms. */
+static bool ksym_range(const char *name, unsigned long long *start, unsigned long long *end)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	unsigned long long a, next = ~0ull;
+	char line[512], sym[256];
+
+	*start = 0;
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %*s %255s", &a, sym) == 2 && !strcmp(sym, name)) {
+			*start = a;
+			break;
+		}
+	rewind(f);
+	while (*start && fgets(line, sizeof(line), f)) {
+		char *p;
+
+		a = strtoull(line, &p, 16);
+		if (p != line && a > *start && a < next)
+			next = a;
+	}
+	fclose(f);
+	*end = next;
+	return *start && next != ~0ull;
+}
+
+static bool fail_xa_nodes(bool on)
+{
+	unsigned long long start = 0, end = 0;
+	char s[32], e[32];
+
+	/*
+	 * Not the nodes of the radix trees behind radix_tree_insert(): the
+	 * DMA-API debugging's cacheline tracking falls back to the per-CPU
+	 * preloaded nodes, or turns itself off.
+	 */
+	if (on && !ksym_range("radix_tree_insert", &start, &end))
+		return false;
+	snprintf(s, sizeof(s), "0x%llx", start);
+	snprintf(e, sizeof(e), "0x%llx", end);
+	return !axon_write_file(FAILSLAB "/reject-start", s) &&
+	       !axon_write_file(FAILSLAB "/reject-end", e) &&
+	       !axon_write_file("/sys/kernel/slab/radix_tree_node/failslab", on ? "1" : "0") &&
+	       !axon_write_file(FAILSLAB "/cache-filter", on ? "Y" : "N") &&
+	       !axon_write_file("/sys/kernel/debug/fail_page_alloc/min-order", on ? "99" : "0");
+}
+
+/* Arm (on) or disarm failslab's failure of the retry; *hit2: it fired. */
+static int fail_retry(bool on, bool *hit2)
+{
+	char v[16];
+	int ret;
+
+	/* fail-nth's failure counts against times too: one for it, one for the retry */
+	if (on)
+		return axon_write_file(FAILSLAB "/times", "2") ||
+		       axon_write_file(FAILSLAB "/task-filter", "Y") ||
+		       axon_write_file("/proc/thread-self/make-it-fail", "1") ||
+		       axon_write_file(FAILSLAB "/probability", "100") ? -EPERM : 0;
+	/* first of all, so that nothing else fails */
+	ret = axon_write_file(FAILSLAB "/probability", "0");
+	*hit2 = !axon_read_file(FAILSLAB "/times", v, sizeof(v)) && !strcmp(v, "0");
+	axon_write_file("/proc/thread-self/make-it-fail", "0");
+	axon_write_file(FAILSLAB "/task-filter", "N");
+	axon_write_file(FAILSLAB "/times", "1");
+	return ret ? -EPERM : 0;
 }
 
 /*
@@ -2381,6 +2470,12 @@ struct enomem_op {
 	int (*call)(int fd, void *ctx);
 	int (*done)(int fd, void *ctx);
 	int also;		/* another errno uapi.rst documents for it, or 0 */
+	bool xa_nodes;		/* fail xarray nodes and their retry (fail_xa_nodes()) */
+};
+
+/* What a walk saw: allocations of the call, failures, -ENOMEM among them. */
+struct enomem_count {
+	unsigned int allocs, failed, nomem;
 };
 
 /* Fail the n-th axon allocation of op->call(); *hit says whether it was injected. */
@@ -2389,11 +2484,22 @@ static int fail_nth(const struct enomem_op *op, int fd, void *ctx, unsigned int 
 	char v[16];
 	int ret;
 
+	bool hit2 = false;
+
 	snprintf(v, sizeof(v), "%u", n);
-	if (axon_write_file("/proc/thread-self/fail-nth", v))
+	if (op->xa_nodes && fail_retry(true, &hit2)) {
+		fail_retry(false, &hit2);
 		return -EPERM;
+	}
+	if (axon_write_file("/proc/thread-self/fail-nth", v)) {
+		if (op->xa_nodes)
+			fail_retry(false, &hit2);
+		return -EPERM;
+	}
 	ret = op->call(fd, ctx);
 	*hit = !axon_read_file("/proc/thread-self/fail-nth", v, sizeof(v)) && !strcmp(v, "0");
+	if (op->xa_nodes && fail_retry(false, &hit2))
+		ret = -EPERM;
 	axon_write_file("/proc/thread-self/fail-nth", "0");
 	return ret;
 }
@@ -2405,13 +2511,16 @@ static int fail_nth(const struct enomem_op *op, int fd, void *ctx, unsigned int 
  * working.
  */
 static void enomem_walk(struct __test_metadata *_metadata, int fd, const struct enomem_op *op,
-			void *ctx)
+			void *ctx, struct enomem_count *cnt)
 {
 	unsigned int n, failed = 0, nomem = 0;
 	bool hit = true;
 	uint64_t p;
 	int ret = 0;
 
+	if (op->xa_nodes)
+		ASSERT_TRUE(fail_xa_nodes(true))
+			TH_LOG("cannot limit failslab to the radix_tree_node cache");
 	for (n = 1; hit && n < 1000; n++) {
 		if (op->prep)
 			ASSERT_EQ(0, op->prep(fd, ctx)) TH_LOG("%s: setup failed", op->name);
@@ -2430,8 +2539,15 @@ static void enomem_walk(struct __test_metadata *_metadata, int fd, const struct 
 				       op->name, n);
 		ASSERT_EQ(0, axon_get_param_raw(fd, DRM_AXON_PARAM_NUM_QUEUES, &p));
 	}
-	TH_LOG("%s: %u allocations; %u injected failures failed the call, %u with -ENOMEM",
-	       op->name, n - 2, failed, nomem);
+	if (op->xa_nodes)
+		ASSERT_TRUE(fail_xa_nodes(false));
+	TH_LOG("%s: %u %s; %u injected failures failed the call, %u with -ENOMEM",
+	       op->name, n - 2, op->xa_nodes ? "xarray nodes" : "allocations", failed, nomem);
+	if (cnt) {
+		cnt->allocs = n - 2;
+		cnt->failed = failed;
+		cnt->nomem = nomem;
+	}
 	EXPECT_EQ(0, ret) TH_LOG("%s without injected failure: %s", op->name, strerror(-ret));
 	EXPECT_LT(0, nomem) TH_LOG("%s: no -ENOMEM", op->name);
 	axon_assert_works(_metadata, fd);
@@ -2453,6 +2569,7 @@ static bool need_fail_nth(struct __test_metadata *_metadata)
 
 struct enomem_ctx {
 	uint32_t bo, cmd, in, out;	/* handles */
+	uint32_t in2;			/* a second in-fence (or 0) */
 	uint64_t point, job;
 	int dfd;
 };
@@ -2502,17 +2619,40 @@ static int submit_prep(int fd, void *arg)
 	return 0;
 }
 
+/* only the command buffer, filled already: no page cache nodes in the SUBMIT */
+static int submit_cmd_prep(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) };
+	struct drm_axon_bo_info info;
+	void *m;
+
+	x->bo = 0;
+	if (axon_bo_create_raw(fd, AXON_PAGE, 0, &x->cmd, NULL) ||
+	    axon_bo_info_raw(fd, x->cmd, &info))
+		return -EPROTO;
+	m = axon_bo_mmap_raw(fd, info.mmap_offset, AXON_PAGE);
+	if (!m)
+		return -EPROTO;
+	memcpy(m, words, sizeof(words));
+	munmap(m, AXON_PAGE);
+	return 0;
+}
+
 static int submit_call(int fd, void *arg)
 {
 	struct enomem_ctx *x = arg;
-	struct drm_axon_bo_ref ref = { .handle = x->bo, .flags = AXON_RW };
-	struct drm_axon_sync in = { .handle = x->in };
+	struct drm_axon_bo_ref refs[2];
+	struct drm_axon_sync in[2] = { { .handle = x->in }, { .handle = x->in2 } };
 	struct drm_axon_submit s;
+	uint32_t nr = 0;
 	int ret;
 
-	axon_submit_init(&s, 0, x->cmd, 0, 8, &ref, 1);
-	s.in_syncs = (uintptr_t)&in;
-	s.in_sync_count = 1;
+	if (x->bo)
+		refs[nr++] = (struct drm_axon_bo_ref){ .handle = x->bo, .flags = AXON_RW };
+	axon_submit_init(&s, 0, x->cmd, 0, 8, refs, nr);
+	s.in_syncs = (uintptr_t)in;
+	s.in_sync_count = x->in2 ? 2 : 1;
 	s.out_sync = x->out;
 	s.out_point = x->point + 1;
 	ret = axon_submit_raw(fd, &s);
@@ -2520,7 +2660,8 @@ static int submit_call(int fd, void *arg)
 		x->point++;
 		x->job = s.job_id;
 	} else {
-		axon_gem_close(fd, x->bo);
+		if (x->bo)
+			axon_gem_close(fd, x->bo);
 		axon_gem_close(fd, x->cmd);
 	}
 	return ret;
@@ -2536,7 +2677,8 @@ static int submit_done(int fd, void *arg)
 		ret = w.error;
 	if (!ret)
 		ret = axon_syncobj_wait(fd, x->out, x->point, AXON_WAIT_NS);
-	axon_gem_close(fd, x->bo);
+	if (x->bo)
+		axon_gem_close(fd, x->bo);
 	axon_gem_close(fd, x->cmd);
 	return ret;
 }
@@ -2553,12 +2695,12 @@ TEST_F(uapi, enomem_bo_create_under_fault_injection)
 {
 	/* shmem reports a failed inode allocation as -ENOSPC, documented for BO_CREATE */
 	static const struct enomem_op op = { "BO_CREATE", NULL, bo_create_call, close_bo_done,
-					     ENOSPC };
+					     ENOSPC, false };
 	struct enomem_ctx x = { 0 };
 
 	if (!need_fail_nth(_metadata))
 		return;
-	enomem_walk(_metadata, self->d.fd, &op, &x);
+	enomem_walk(_metadata, self->d.fd, &op, &x, NULL);
 }
 
 /* A buffer of the second Axon device exported as a dma-buf (x->dfd). */
@@ -2577,7 +2719,7 @@ static void foreign_dmabuf(struct __test_metadata *_metadata, struct axon_dev *d
  */
 TEST_F(uapi, bo_info_allocates_nothing_under_fault_injection)
 {
-	static const struct enomem_op op = { "BO_INFO", NULL, bo_info_call, NULL, 0 };
+	static const struct enomem_op op = { "BO_INFO", NULL, bo_info_call, NULL, 0, false };
 	struct enomem_ctx x = { 0 };
 	struct drm_axon_bo_info info;
 	struct axon_dev d1;
@@ -2632,7 +2774,7 @@ static int submit_import_prep(int fd, void *arg)
 TEST_F_TIMEOUT(uapi, enomem_submit_import_under_fault_injection, 180)
 {
 	static const struct enomem_op op = { "SUBMIT of an import", submit_import_prep,
-					     submit_call, submit_done, 0 };
+					     submit_call, submit_done, 0, false };
 	struct enomem_ctx x = { 0 };
 	struct axon_dev d1;
 	struct axon_bo bo;
@@ -2642,7 +2784,7 @@ TEST_F_TIMEOUT(uapi, enomem_submit_import_under_fault_injection, 180)
 	foreign_dmabuf(_metadata, &d1, &bo, &x);
 	x.in = axon_syncobj(_metadata, self->d.fd, true);
 	x.out = axon_syncobj(_metadata, self->d.fd, false);
-	enomem_walk(_metadata, self->d.fd, &op, &x);
+	enomem_walk(_metadata, self->d.fd, &op, &x, NULL);
 	close(x.dfd);
 	axon_bo_free(&bo);
 	axon_dev_close(&d1);
@@ -2650,19 +2792,113 @@ TEST_F_TIMEOUT(uapi, enomem_submit_import_under_fault_injection, 180)
 
 TEST_F_TIMEOUT(uapi, enomem_submit_under_fault_injection, 180)
 {
-	static const struct enomem_op op = { "SUBMIT", submit_prep, submit_call, submit_done, 0 };
+	static const struct enomem_op op = { "SUBMIT", submit_prep, submit_call, submit_done, 0,
+					     false };
 	struct enomem_ctx x = { 0 };
 
 	if (!need_fail_nth(_metadata))
 		return;
 	x.in = axon_syncobj(_metadata, self->d.fd, true);
 	x.out = axon_syncobj(_metadata, self->d.fd, false);
-	enomem_walk(_metadata, self->d.fd, &op, &x);
+	enomem_walk(_metadata, self->d.fd, &op, &x, NULL);
+}
+
+/*
+ * The xarray nodes of a SUBMIT, each failed with its retry (xa_nodes): the
+ * one of the file's job table that a new job id needs (xa_reserve()) and
+ * the one of the job's dependencies when it has fences of two contexts
+ * (drm_sched_job_add_dependency()). Every walk has a new file with no job
+ * in its table, so that its first job id needs a node; the jobs that give
+ * the fences run in another file. The shape's walk and a control walk
+ * differ only in the context of a fence: the shape makes one node more,
+ * and every node failing fails the SUBMIT with -ENOMEM.
+ *
+ * Not the implicit dependencies: a buffer's signalled fences do not last
+ * until then on the debug kernel (with CONFIG_DEBUG_MUTEXES each unlock
+ * resets max_fences, so drm_exec_prepare_obj()'s reservation reallocates
+ * the list and drops them); that needs a fence still pending.
+ */
+static void xa_walk(struct __test_metadata *_metadata, const struct axon_dev *d,
+		    const struct enomem_op *op, int in2_sfd, struct enomem_count *cnt)
+{
+	struct enomem_ctx x = { 0 };
+	struct axon_dev w;
+
+	ASSERT_EQ(0, axon_dev_reopen(d, &w));
+	/* the signalled stub fence */
+	x.in = axon_syncobj(_metadata, w.fd, true);
+	/* the same again (merged into the first), or the one of sync_file in2_sfd */
+	x.in2 = x.in;
+	if (in2_sfd >= 0) {
+		x.in2 = axon_syncobj(_metadata, w.fd, false);
+		ASSERT_EQ(0, axon_syncobj_import_sync_file(w.fd, x.in2, in2_sfd));
+	}
+	x.out = axon_syncobj(_metadata, w.fd, false);
+	enomem_walk(_metadata, w.fd, op, &x, cnt);
+	axon_dev_close(&w);
+}
+
+/* The fence of a finished NOP job of file fd, as a sync_file. */
+static int finished_job_fence(struct __test_metadata *_metadata, int fd)
+{
+	uint32_t out = axon_syncobj(_metadata, fd, false);
+	struct axon_job_args a = { .out_sync = out };
+	struct axon_cmd *c = axon_cmd_alloc();
+	struct axon_bo cmdbo;
+	uint64_t id = 0;
+	int ret, sfd = -1;
+
+	axon_cmd_nop(c);
+	ret = axon_submit_cmd(_metadata, fd, c, &a, &cmdbo, &id);
+	free(c);
+	ASSERT_EQ(0, ret) TH_LOG("SUBMIT: %s", strerror(-ret));
+	AXON_ASSERT_JOB_OK(fd, id);
+	axon_bo_free(&cmdbo);
+	ASSERT_EQ(0, axon_syncobj_export_sync_file(fd, out, &sfd));
+	return sfd;
+}
+
+static void xa_expect(struct __test_metadata *_metadata, const char *what,
+		      const struct enomem_count *ctl, const struct enomem_count *shape)
+{
+	/* the control's only node: the job table's, for the new job id */
+	EXPECT_EQ(1, ctl->allocs) TH_LOG("control: %u xarray nodes, want 1 (xa_reserve())",
+					 ctl->allocs);
+	EXPECT_EQ(ctl->allocs, ctl->nomem) TH_LOG("control: a failed node did not fail the SUBMIT");
+	EXPECT_EQ(ctl->allocs + 1, shape->allocs)
+		TH_LOG("%s: %u xarray nodes, the control %u", what, shape->allocs, ctl->allocs);
+	EXPECT_EQ(shape->allocs, shape->nomem)
+		TH_LOG("%s: %u xarray nodes, %u failed SUBMITs with -ENOMEM", what,
+		       shape->allocs, shape->nomem);
+}
+
+/* Two in-fences of different contexts: the dependency xarray needs a node. */
+TEST_F_TIMEOUT(uapi, enomem_submit_two_in_fences_under_fault_injection, 180)
+{
+	static const struct enomem_op op = { "SUBMIT with two in-fences", submit_cmd_prep,
+					     submit_call, submit_done, 0, true };
+	struct enomem_count ctl, shape;
+	struct axon_dev b;
+	int sfd;
+
+	if (!need_fail_nth(_metadata))
+		return;
+	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
+	sfd = finished_job_fence(_metadata, b.fd);
+	/* the stub fence twice: the second merges into the first */
+	xa_walk(_metadata, &self->d, &op, -1, &ctl);
+	/* the stub fence and a job's */
+	xa_walk(_metadata, &self->d, &op, sfd, &shape);
+	xa_expect(_metadata, "two in-fences", &ctl, &shape);
+	close(sfd);
+	axon_dev_close(&b);
+	axon_assert_works(_metadata, self->d.fd);
 }
 
 TEST_F(uapi, enomem_prime_import_under_fault_injection)
 {
-	static const struct enomem_op op = { "PRIME import", NULL, import_call, close_bo_done, 0 };
+	static const struct enomem_op op = { "PRIME import", NULL, import_call, close_bo_done, 0,
+					     false };
 	struct enomem_ctx x = { 0 };
 	struct axon_bo bo;
 	struct axon_dev b;
@@ -2672,7 +2908,7 @@ TEST_F(uapi, enomem_prime_import_under_fault_injection)
 	ASSERT_EQ(0, axon_dev_reopen(&self->d, &b));
 	axon_bo_new(_metadata, b.fd, AXON_PAGE, 0, &bo);
 	ASSERT_EQ(0, axon_prime_export(b.fd, bo.handle, DRM_CLOEXEC, &x.dfd));
-	enomem_walk(_metadata, self->d.fd, &op, &x);
+	enomem_walk(_metadata, self->d.fd, &op, &x, NULL);
 	close(x.dfd);
 	axon_bo_free(&bo);
 	axon_dev_close(&b);
