@@ -2377,18 +2377,6 @@ static bool fail_filter_axon(void)
 
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 
-/*
- * The walks of xarray node allocations (enomem_op.xa_nodes). An xarray
- * allocates a node under its lock with GFP_NOWAIT and, if that fails, once
- * more with the caller's flags (__xas_nomem()): one failure never fails
- * xa_alloc() or xa_reserve(). So only the radix_tree_node cache counts
- * (failslab's cache filter; page allocations not at all: min-order above
- * the largest order), fail-nth fails the n-th node and failslab's own
- * injection, which the kernel consults only once fail-nth has fired, the
- * retry: one failure, of this thread only (task-filter, make-it-fail).
- * Needs the addresses in /proc/kallsyms, like fail_filter_axon() those of
- * /proc/modules.
- */
 /* Start and end (the next symbol) of kernel function name, from kallsyms. */
 static bool ksym_range(const char *name, unsigned long long *start, unsigned long long *end)
 {
@@ -2417,6 +2405,18 @@ static bool ksym_range(const char *name, unsigned long long *start, unsigned lon
 	return *start && next != ~0ull;
 }
 
+/*
+ * The walks of xarray node allocations (enomem_op.xa_nodes). An xarray
+ * allocates a node under its lock with GFP_NOWAIT and, if that fails, once
+ * more with the caller's flags (__xas_nomem()): one failure never fails
+ * xa_alloc() or xa_reserve(). So only the radix_tree_node cache counts
+ * (failslab's cache filter; page allocations not at all: min-order above
+ * the largest order), fail-nth fails the n-th node and failslab's own
+ * injection, which the kernel consults only once fail-nth has fired, the
+ * retry: one failure, of this thread only (task-filter, make-it-fail).
+ * Needs the addresses in /proc/kallsyms, like fail_filter_axon() those of
+ * /proc/modules.
+ */
 static bool fail_xa_nodes(bool on)
 {
 	unsigned long long start = 0, end = 0;
@@ -2438,10 +2438,9 @@ static bool fail_xa_nodes(bool on)
 	       !axon_write_file("/sys/kernel/debug/fail_page_alloc/min-order", on ? "99" : "0");
 }
 
-/* Arm (on) or disarm failslab's failure of the retry; *hit2: it fired. */
-static int fail_retry(bool on, bool *hit2)
+/* Arm (on) or disarm failslab's failure of the retry. */
+static int fail_retry(bool on)
 {
-	char v[16];
 	int ret;
 
 	/* fail-nth's failure counts against times too: one for it, one for the retry */
@@ -2452,7 +2451,6 @@ static int fail_retry(bool on, bool *hit2)
 		       axon_write_file(FAILSLAB "/probability", "100") ? -EPERM : 0;
 	/* first of all, so that nothing else fails */
 	ret = axon_write_file(FAILSLAB "/probability", "0");
-	*hit2 = !axon_read_file(FAILSLAB "/times", v, sizeof(v)) && !strcmp(v, "0");
 	axon_write_file("/proc/thread-self/make-it-fail", "0");
 	axon_write_file(FAILSLAB "/task-filter", "N");
 	axon_write_file(FAILSLAB "/times", "1");
@@ -2484,21 +2482,19 @@ static int fail_nth(const struct enomem_op *op, int fd, void *ctx, unsigned int 
 	char v[16];
 	int ret;
 
-	bool hit2 = false;
-
 	snprintf(v, sizeof(v), "%u", n);
-	if (op->xa_nodes && fail_retry(true, &hit2)) {
-		fail_retry(false, &hit2);
+	if (op->xa_nodes && fail_retry(true)) {
+		fail_retry(false);
 		return -EPERM;
 	}
 	if (axon_write_file("/proc/thread-self/fail-nth", v)) {
 		if (op->xa_nodes)
-			fail_retry(false, &hit2);
+			fail_retry(false);
 		return -EPERM;
 	}
 	ret = op->call(fd, ctx);
 	*hit = !axon_read_file("/proc/thread-self/fail-nth", v, sizeof(v)) && !strcmp(v, "0");
-	if (op->xa_nodes && fail_retry(false, &hit2))
+	if (op->xa_nodes && fail_retry(false))
 		ret = -EPERM;
 	axon_write_file("/proc/thread-self/fail-nth", "0");
 	return ret;
@@ -2599,16 +2595,14 @@ static int bo_info_call(int fd, void *arg)
 	return ret;
 }
 
-/* a job listing a fresh buffer (made resident by this SUBMIT), with fences */
-static int submit_prep(int fd, void *arg)
+/* A new one-page command buffer holding a NOP (x->cmd); -EPROTO on failure. */
+static int nop_cmd_prep(int fd, struct enomem_ctx *x)
 {
-	struct enomem_ctx *x = arg;
 	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) };
 	struct drm_axon_bo_info info;
 	void *m;
 
-	if (axon_bo_create_raw(fd, 256 * 1024, 0, &x->bo, NULL) ||
-	    axon_bo_create_raw(fd, AXON_PAGE, 0, &x->cmd, NULL) ||
+	if (axon_bo_create_raw(fd, AXON_PAGE, 0, &x->cmd, NULL) ||
 	    axon_bo_info_raw(fd, x->cmd, &info))
 		return -EPROTO;
 	m = axon_bo_mmap_raw(fd, info.mmap_offset, AXON_PAGE);
@@ -2619,24 +2613,23 @@ static int submit_prep(int fd, void *arg)
 	return 0;
 }
 
+/* a job listing a fresh buffer (made resident by this SUBMIT), with fences */
+static int submit_prep(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+
+	if (axon_bo_create_raw(fd, 256 * 1024, 0, &x->bo, NULL))
+		return -EPROTO;
+	return nop_cmd_prep(fd, x);
+}
+
 /* only the command buffer, filled already: no page cache nodes in the SUBMIT */
 static int submit_cmd_prep(int fd, void *arg)
 {
 	struct enomem_ctx *x = arg;
-	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) };
-	struct drm_axon_bo_info info;
-	void *m;
 
 	x->bo = 0;
-	if (axon_bo_create_raw(fd, AXON_PAGE, 0, &x->cmd, NULL) ||
-	    axon_bo_info_raw(fd, x->cmd, &info))
-		return -EPROTO;
-	m = axon_bo_mmap_raw(fd, info.mmap_offset, AXON_PAGE);
-	if (!m)
-		return -EPROTO;
-	memcpy(m, words, sizeof(words));
-	munmap(m, AXON_PAGE);
-	return 0;
+	return nop_cmd_prep(fd, x);
 }
 
 static int submit_call(int fd, void *arg)
@@ -2755,20 +2748,10 @@ TEST_F(uapi, bo_info_allocates_nothing_under_fault_injection)
 static int submit_import_prep(int fd, void *arg)
 {
 	struct enomem_ctx *x = arg;
-	uint64_t words[1] = { axon_hdr(AXON_OP_NOP, 0, 1) };
-	struct drm_axon_bo_info info;
-	void *m;
 
-	if (axon_prime_import(fd, x->dfd, &x->bo) ||
-	    axon_bo_create_raw(fd, AXON_PAGE, 0, &x->cmd, NULL) ||
-	    axon_bo_info_raw(fd, x->cmd, &info))
+	if (axon_prime_import(fd, x->dfd, &x->bo))
 		return -EPROTO;
-	m = axon_bo_mmap_raw(fd, info.mmap_offset, AXON_PAGE);
-	if (!m)
-		return -EPROTO;
-	memcpy(m, words, sizeof(words));
-	munmap(m, AXON_PAGE);
-	return 0;
+	return nop_cmd_prep(fd, x);
 }
 
 TEST_F_TIMEOUT(uapi, enomem_submit_import_under_fault_injection, 180)
