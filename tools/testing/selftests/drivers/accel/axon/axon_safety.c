@@ -465,7 +465,7 @@ struct stalled_submit {
 	int fd;
 	struct drm_axon_submit s;
 	int ret;
-	int done;	/* atomic */
+	uint64_t done;	/* atomic: axon_wait_word() */
 };
 
 static void *stalled_submit_thread(void *arg)
@@ -481,7 +481,7 @@ struct unbinder {
 	char path[160];
 	char bdf[64];
 	int ret;
-	int done;	/* atomic */
+	uint64_t done;	/* atomic: axon_wait_word() */
 };
 
 static void *unbind_thread(void *arg)
@@ -491,18 +491,6 @@ static void *unbind_thread(void *arg)
 	u->ret = axon_write_file(u->path, u->bdf);
 	__atomic_store_n(&u->done, 1, __ATOMIC_RELEASE);
 	return NULL;
-}
-
-static bool flag_set_within(const int *flag, unsigned int ms)
-{
-	uint64_t end = axon_now_ns() + (uint64_t)ms * 1000000;
-
-	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
-		if (axon_now_ns() >= end)
-			return false;
-		axon_sleep_ms(5);
-	}
-	return true;
 }
 
 /*
@@ -576,7 +564,7 @@ TEST_F_TIMEOUT(safe, unbind_does_not_wait_for_a_stalled_submit, 120)
 	EXPECT_FALSE(__atomic_load_n(&st.done, __ATOMIC_ACQUIRE));
 
 	ASSERT_EQ(0, pthread_create(&uth, NULL, unbind_thread, &u));
-	unbound = flag_set_within(&u.done, 20000);
+	unbound = axon_wait_word(&u.done, 1, 20000);
 	EXPECT_TRUE(unbound)
 		TH_LOG("unbind still waits after 20 s, for a SUBMIT whose copy is stalled");
 	/* still stalled: nothing but the page can release it */
