@@ -2967,14 +2967,7 @@ static void test_slot_disabled_mid_job(void)
     c_signal(b, 0, fva + 16, 2);
     s = submit(ax, 0, b, 0);
     wait_status(ax, 0, AXON_QS_BUSY);
-    {
-        gint64 end = g_get_monotonic_time() + TIMEOUT_US;
-
-        while (qtest_readq(ax->qts, fpa + 8) != 1) {
-            g_assert_cmpint(g_get_monotonic_time(), <, end);
-            g_usleep(20);
-        }
-    }
+    wait_mem(ax, fpa + 8, 1);
     wr(ax, asreg(0, AXON_AS_PT_LO), 0);      /* disable slot 0 */
     g_assert_cmphex(rd(ax, asreg(0, AXON_AS_STATUS)), ==, 0);
     qtest_writeq(ax->qts, fpa, 1);
