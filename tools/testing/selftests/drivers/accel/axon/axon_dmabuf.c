@@ -14,49 +14,6 @@
 
 #include "axon_test.h"
 
-/* include/uapi/drm/vgem_drm.h (not shipped by libdrm) */
-#ifndef DRM_VGEM_FENCE_ATTACH
-#define DRM_VGEM_FENCE_ATTACH	0x1
-#define DRM_VGEM_FENCE_SIGNAL	0x2
-struct drm_vgem_fence_attach {
-	__u32 handle;
-	__u32 flags;
-#define VGEM_FENCE_WRITE	0x1
-	__u32 out_fence;
-	__u32 pad;
-};
-
-struct drm_vgem_fence_signal {
-	__u32 fence;
-	__u32 flags;
-};
-
-#define DRM_IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + DRM_VGEM_FENCE_ATTACH, \
-					     struct drm_vgem_fence_attach)
-#define DRM_IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + DRM_VGEM_FENCE_SIGNAL, \
-					    struct drm_vgem_fence_signal)
-#endif
-
-static int open_vgem(void)
-{
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		char path[64], name[64];
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		axon_driver_name(fd, name, sizeof(name));
-		if (!strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
 struct vgem_bo {
 	uint32_t handle;
 	uint64_t size;
@@ -96,7 +53,7 @@ FIXTURE_SETUP(dmb)
 {
 	if (!axon_setup_dev(_metadata, &self->d))
 		return;
-	self->vgem = open_vgem();
+	self->vgem = axon_vgem_open();
 }
 
 FIXTURE_TEARDOWN(dmb)

@@ -219,27 +219,6 @@ TEST_F(safe, syncobj_huge_counts)
 /* vgem fences: a fence no device of ours signals                      */
 /* ------------------------------------------------------------------ */
 
-#ifndef DRM_VGEM_FENCE_ATTACH
-#define DRM_VGEM_FENCE_ATTACH	0x1
-#define DRM_VGEM_FENCE_SIGNAL	0x2
-struct drm_vgem_fence_attach {
-	__u32 handle;
-	__u32 flags;
-	__u32 out_fence;
-	__u32 pad;
-};
-
-struct drm_vgem_fence_signal {
-	__u32 fence;
-	__u32 flags;
-};
-#endif
-#define VGEM_FENCE_WRITE	0x1
-#define IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + DRM_VGEM_FENCE_ATTACH, \
-					 struct drm_vgem_fence_attach)
-#define IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + DRM_VGEM_FENCE_SIGNAL, \
-					struct drm_vgem_fence_signal)
-
 struct vgem_gate {
 	int vgem;
 	uint32_t handle;
@@ -256,24 +235,10 @@ static bool vgem_gate_new(struct __test_metadata *_metadata, struct vgem_gate *g
 {
 	struct drm_mode_create_dumb c = { .height = 1, .width = 1024, .bpp = 32 };
 	struct drm_vgem_fence_attach fa = { 0 };
-	int i, ret;
+	int ret;
 
 	memset(g, 0, sizeof(*g));
-	g->vgem = -1;
-	for (i = 0; i < 16 && g->vgem < 0; i++) {
-		char path[64], name[64];
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		axon_driver_name(fd, name, sizeof(name));
-		if (!strcmp(name, "vgem"))
-			g->vgem = fd;
-		else
-			close(fd);
-	}
+	g->vgem = axon_vgem_open();
 	if (g->vgem < 0)
 		SKIP(return false, "no vgem device (CONFIG_DRM_VGEM; modprobe vgem)");
 	ret = axon_ioctl(g->vgem, DRM_IOCTL_MODE_CREATE_DUMB, &c);
@@ -281,7 +246,7 @@ static bool vgem_gate_new(struct __test_metadata *_metadata, struct vgem_gate *g
 	g->handle = c.handle;
 	fa.handle = c.handle;
 	fa.flags = VGEM_FENCE_WRITE;
-	ret = axon_ioctl(g->vgem, IOCTL_VGEM_FENCE_ATTACH, &fa);
+	ret = axon_ioctl(g->vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &fa);
 	ASSERT_EQ(0, ret) TH_LOG("vgem FENCE_ATTACH: %s", strerror(-ret));
 	g->fence = fa.out_fence;
 	ret = axon_prime_export(g->vgem, g->handle, DRM_CLOEXEC | DRM_RDWR, &g->dmabuf);
@@ -296,7 +261,7 @@ static void vgem_gate_open(struct __test_metadata *_metadata, struct vgem_gate *
 
 	if (!g->fence)
 		return;
-	ret = axon_ioctl(g->vgem, IOCTL_VGEM_FENCE_SIGNAL, &fs);
+	ret = axon_ioctl(g->vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &fs);
 	EXPECT_EQ(0, ret) TH_LOG("vgem FENCE_SIGNAL: %s", strerror(-ret));
 	g->fence = 0;
 }

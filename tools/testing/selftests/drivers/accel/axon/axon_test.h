@@ -271,6 +271,50 @@ static inline bool axon_fd_is_axon(int fd)
 	return !strcmp(name, "axon");
 }
 
+/* vgem's fence ioctls: include/uapi/drm/vgem_drm.h (not shipped by libdrm) */
+#ifndef DRM_VGEM_FENCE_ATTACH
+#define DRM_VGEM_FENCE_ATTACH	0x1
+#define DRM_VGEM_FENCE_SIGNAL	0x2
+struct drm_vgem_fence_attach {
+	__u32 handle;
+	__u32 flags;
+#define VGEM_FENCE_WRITE	0x1
+	__u32 out_fence;
+	__u32 pad;
+};
+
+struct drm_vgem_fence_signal {
+	__u32 fence;
+	__u32 flags;
+};
+
+#define DRM_IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + DRM_VGEM_FENCE_ATTACH, \
+					     struct drm_vgem_fence_attach)
+#define DRM_IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + DRM_VGEM_FENCE_SIGNAL, \
+					    struct drm_vgem_fence_signal)
+#endif
+
+/* An open vgem device (a DRM card node), or -1 if there is none. */
+static inline int axon_vgem_open(void)
+{
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		char path[64], name[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		axon_driver_name(fd, name, sizeof(name));
+		if (!strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 static int axon_cmp_minor(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
