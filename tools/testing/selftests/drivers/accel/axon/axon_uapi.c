@@ -2568,6 +2568,8 @@ struct enomem_ctx {
 	uint32_t in2;			/* a second in-fence (or 0) */
 	uint64_t point, job;
 	int dfd;
+	int vgem;			/* vgem's fd, for a fence on dfd's buffer */
+	uint32_t vh, vfence;		/* that buffer, its pending fence (or 0) */
 };
 
 static int bo_create_call(int fd, void *arg)
@@ -2875,6 +2877,124 @@ TEST_F_TIMEOUT(uapi, enomem_submit_two_in_fences_under_fault_injection, 180)
 	xa_expect(_metadata, "two in-fences", &ctl, &shape);
 	close(sfd);
 	axon_dev_close(&b);
+	axon_assert_works(_metadata, self->d.fd);
+}
+
+/*
+ * The node of a job's implicit dependencies: its buffer, a vgem buffer
+ * imported (dfd), holds a pending vgem write fence; its first dependency,
+ * the in-fence, is the signalled stub fence of another context, so that
+ * drm_sched_job_add_implicit_dependencies() stores vgem's fence as the
+ * second entry of the job's dependency xarray, which needs a node. With
+ * pending set, every SUBMIT is made with a new fence (vgem refuses a second
+ * one while one is pending: the last is signalled when the SUBMIT failed)
+ * and a SUBMIT that worked must have made the job wait for it.
+ */
+static int implicit_prep(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	struct drm_vgem_fence_attach fa = { .handle = x->vh, .flags = VGEM_FENCE_WRITE };
+
+	x->vfence = 0;
+	if (x->vh && axon_ioctl(x->vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &fa))
+		return -EPROTO;
+	x->vfence = fa.out_fence;
+	return submit_import_prep(fd, x);
+}
+
+static int implicit_signal(struct enomem_ctx *x)
+{
+	struct drm_vgem_fence_signal fs = { .fence = x->vfence };
+
+	if (!x->vfence)
+		return 0;
+	x->vfence = 0;
+	return axon_ioctl(x->vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &fs) ? -EPROTO : 0;
+}
+
+static int implicit_call(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	int ret = submit_call(fd, x);
+
+	/* the next SUBMIT's prep attaches a new fence */
+	if (ret && implicit_signal(x))
+		return -EPROTO;
+	return ret;
+}
+
+static int implicit_done(int fd, void *arg)
+{
+	struct enomem_ctx *x = arg;
+	struct drm_axon_job_wait w;
+	int ret = 0;
+
+	/* vgem's fence pending: the job waits for it */
+	if (x->vfence && axon_job_wait_raw(fd, x->job, 0, &w) != -ETIMEDOUT)
+		ret = -EINPROGRESS;
+	if (implicit_signal(x))
+		ret = -EPROTO;
+	if (submit_done(fd, x))
+		ret = -EIO;
+	return ret;
+}
+
+/* The walk of a new file (see xa_walk()); a pending vgem fence if pending. */
+static void implicit_walk(struct __test_metadata *_metadata, const struct axon_dev *d, int vgem,
+			  uint32_t vh, int dfd, bool pending, struct enomem_count *cnt)
+{
+	static const struct enomem_op op = { "SUBMIT of a buffer with a foreign fence",
+					     implicit_prep, implicit_call, implicit_done, 0,
+					     true };
+	struct enomem_ctx x = { .dfd = dfd, .vgem = vgem, .vh = pending ? vh : 0 };
+	struct axon_dev w;
+
+	ASSERT_EQ(0, axon_dev_reopen(d, &w));
+	x.in = axon_syncobj(_metadata, w.fd, true);
+	x.out = axon_syncobj(_metadata, w.fd, false);
+	enomem_walk(_metadata, w.fd, &op, &x, cnt);
+	EXPECT_EQ(0, implicit_signal(&x));
+	axon_dev_close(&w);
+}
+
+/*
+ * A buffer whose reservation object holds a pending fence of another
+ * context than the job's first dependency: the dependency xarray needs a
+ * node (drm_sched_job_add_implicit_dependencies()), and its failure fails
+ * the SUBMIT with -ENOMEM. A still-pending fence: on the debug kernel a
+ * signalled one is gone by then (see xa_walk()). The control walk lists
+ * the same buffer without a fence. After the walk, a SUBMIT of the
+ * buffer waits for a new fence and runs once it is signalled.
+ */
+TEST_F_TIMEOUT(uapi, enomem_submit_implicit_dependency_under_fault_injection, 180)
+{
+	struct drm_mode_create_dumb c = { .height = 1, .width = 16 * 1024, .bpp = 32 };
+	struct drm_mode_map_dumb mm = { 0 };
+	struct enomem_count ctl, shape;
+	int vgem, dfd, ret;
+	void *m;
+
+	if (!need_fail_nth(_metadata))
+		return;
+	vgem = axon_vgem_open();
+	if (vgem < 0)
+		SKIP(return, "no vgem device (CONFIG_DRM_VGEM; modprobe vgem)");
+	ret = axon_ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &c);
+	ASSERT_EQ(0, ret) TH_LOG("vgem CREATE_DUMB: %s", strerror(-ret));
+	/* its pages in the page cache now: no page cache node in a SUBMIT */
+	mm.handle = c.handle;
+	ASSERT_EQ(0, axon_ioctl(vgem, DRM_IOCTL_MODE_MAP_DUMB, &mm));
+	m = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, (off_t)mm.offset);
+	ASSERT_NE(MAP_FAILED, m);
+	memset(m, 0x5a, c.size);
+	munmap(m, c.size);
+	ASSERT_EQ(0, axon_prime_export(vgem, c.handle, DRM_CLOEXEC | DRM_RDWR, &dfd));
+
+	implicit_walk(_metadata, &self->d, vgem, c.handle, dfd, false, &ctl);
+	implicit_walk(_metadata, &self->d, vgem, c.handle, dfd, true, &shape);
+	xa_expect(_metadata, "a pending vgem fence", &ctl, &shape);
+	close(dfd);
+	close(vgem);
 	axon_assert_works(_metadata, self->d.fd);
 }
 
