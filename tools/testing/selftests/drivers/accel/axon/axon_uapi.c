@@ -2801,7 +2801,8 @@ TEST_F_TIMEOUT(uapi, enomem_submit_under_fault_injection, 180)
  * Not the implicit dependencies: a buffer's signalled fences do not last
  * until then on the debug kernel (with CONFIG_DEBUG_MUTEXES each unlock
  * resets max_fences, so drm_exec_prepare_obj()'s reservation reallocates
- * the list and drops them); that needs a fence still pending.
+ * the list and drops them); that needs a fence still pending (vgem's, in
+ * enomem_submit_implicit_dependency_under_fault_injection).
  */
 static void xa_walk(struct __test_metadata *_metadata, const struct axon_dev *d,
 		    const struct enomem_op *op, int in2_sfd, struct enomem_count *cnt)
