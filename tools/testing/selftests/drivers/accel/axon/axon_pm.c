@@ -181,15 +181,17 @@ struct pm_copy {
 
 /*
  * Submit a copy of PM_COPY_SIZE random bytes (from seed) on queue q of fd:
- * after a WAIT for the first word of gate to read 1 if gate is set, after
- * the in-fence in if it is set; its fence into syncobj out if non-zero.
- * Fails the test if the submission fails.
+ * after a SIGNAL of 1 to the first word of mark if mark is set (the job
+ * has started on the device), after a WAIT for the first word of gate to
+ * read 1 if gate is set, after the in-fence in if it is set; its fence
+ * into syncobj out if non-zero. Fails the test if the submission fails.
  */
-static void pm_copy_submit(struct __test_metadata *_metadata, int fd, uint32_t q,
-			   uint64_t seed, const struct drm_axon_sync *in,
-			   const struct axon_bo *gate, uint32_t out, struct pm_copy *j)
+static void pm_copy_submit_mark(struct __test_metadata *_metadata, int fd, uint32_t q,
+				uint64_t seed, const struct drm_axon_sync *in,
+				const struct axon_bo *gate, uint32_t out,
+				const struct axon_bo *mark, struct pm_copy *j)
 {
-	struct drm_axon_bo_ref refs[3];
+	struct drm_axon_bo_ref refs[4];
 	struct axon_job_args a = { .queue = q, .bos = refs, .nbos = 2, .out_sync = out };
 	struct axon_cmd *c = axon_cmd_alloc();
 	int ret;
@@ -203,9 +205,12 @@ static void pm_copy_submit(struct __test_metadata *_metadata, int fd, uint32_t q
 	memset(j->dst.map, 0xee, PM_COPY_SIZE);
 	refs[0] = axon_ref(&j->src, AXON_R);
 	refs[1] = axon_ref(&j->dst, AXON_W);
+	if (mark) {
+		refs[a.nbos++] = axon_ref(mark, AXON_W);
+		axon_cmd_signal(c, 0, mark->addr, 1);
+	}
 	if (gate) {
-		refs[2] = axon_ref(gate, AXON_R);
-		a.nbos = 3;
+		refs[a.nbos++] = axon_ref(gate, AXON_R);
 		axon_cmd_wait(c, gate->addr, 1, AXON_WAIT_MAX_US);
 	}
 	if (in) {
@@ -216,6 +221,13 @@ static void pm_copy_submit(struct __test_metadata *_metadata, int fd, uint32_t q
 	ret = axon_submit_cmd(_metadata, fd, c, &a, &j->cmdbo, &j->id);
 	free(c);
 	ASSERT_EQ(0, ret) TH_LOG("SUBMIT on queue %u: %s", q, strerror(-ret));
+}
+
+static void pm_copy_submit(struct __test_metadata *_metadata, int fd, uint32_t q,
+			   uint64_t seed, const struct drm_axon_sync *in,
+			   const struct axon_bo *gate, uint32_t out, struct pm_copy *j)
+{
+	pm_copy_submit_mark(_metadata, fd, q, seed, in, gate, out, NULL, j);
 }
 
 /* Wait for the job: error 0 and dst == src. */
@@ -500,11 +512,14 @@ TEST_F_TIMEOUT(pm, system_suspend_with_queued_jobs, 300)
  * A job on the hardware when the system suspends, its completion delayed
  * by the debug block (DBG_DELAY_US): the suspend waits for it, it completes
  * with the right data, nothing is counted. The device comes back from S3
- * in its reset state: the delay is gone.
+ * in its reset state: the delay is gone. The job's first command, a
+ * SIGNAL of a marker word, says that it is on the device; it is still
+ * running then (its completion is 300 ms away).
  */
 TEST_F_TIMEOUT(pm, system_suspend_with_job_on_hardware, 300)
 {
 	struct pm_counts before;
+	struct axon_bo mark;
 	struct pm_copy j;
 	struct axon_dbg g;
 	char why[512];
@@ -518,14 +533,19 @@ TEST_F_TIMEOUT(pm, system_suspend_with_job_on_hardware, 300)
 	axon_assert_works(_metadata, self->d.fd);
 	pm_counts(_metadata, &self->fn, &before);
 
+	axon_bo_new(_metadata, self->d.fd, AXON_PAGE, 0, &mark);
+	memset(mark.map, 0, AXON_PAGE);
 	axon_dbg_wr(&g, AXON_DBG_DELAY_US, 300000);
-	pm_copy_submit(_metadata, self->d.fd, 0, 4000, NULL, NULL, 0, &j);
-	axon_sleep_ms(20);
+	pm_copy_submit_mark(_metadata, self->d.fd, 0, 4000, NULL, NULL, 0, &mark, &j);
+	ASSERT_TRUE(axon_wait_word(mark.map, 1, 10000))
+		TH_LOG("the job did not start on the device within 10 s");
+	AXON_EXPECT_PENDING(self->d.fd, j.id);
 
 	pm_system_suspend(_metadata);
 
 	pm_copy_check(_metadata, &j);
 	pm_copy_free(&j);
+	axon_bo_free(&mark);
 	EXPECT_EQ(0, axon_dbg_rd(&g, AXON_DBG_DELAY_US));
 	axon_dbg_wr(&g, AXON_DBG_DELAY_US, 0);
 	PM_EXPECT_SAME_COUNTS(before, &self->fn);
