@@ -901,7 +901,11 @@ TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs, 60)
 	memset(&info, 0, sizeof(info));
 	ASSERT_EQ(0, axon_ioctl(sfd, SYNC_IOC_FILE_INFO, &info));
 	EXPECT_EQ(-ESRCH, info.status);
-	axon_sleep_ms(100);
+	/*
+	 * Had a job of the killed client gone to the hardware, it would have
+	 * run before a job of queue 0 submitted now (axon_probe_queue()).
+	 */
+	axon_probe_queue(_metadata, &self->d, 0);
 	EXPECT_EQ(-1, axon_find_not(marker.map, 0, marker.size))
 		TH_LOG("a job of the killed client reached the device");
 	close(sfd);
