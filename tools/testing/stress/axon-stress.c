@@ -74,6 +74,8 @@ static const unsigned int weight[C_N] = {
 struct counts {
 	uint64_t calls[C_N];
 	uint64_t ok[C_N];
+	uint64_t ns[C_N];	/* time in the call, for the table */
+	uint64_t max_ns[C_N];	/* the longest one */
 };
 
 #define MAXH	64
@@ -755,11 +757,13 @@ static int run(struct state *s, uint64_t calls, uint64_t deadline, bool may_fork
 		total += weight[i];
 	for (n = 0; n < calls; n++) {
 		unsigned int r = below(s, total), what = 0;
+		uint64_t t0;
 
 		if (!(n % 256) && (now_ns() > deadline || budget_spent()))
 			break;
 		while (r >= weight[what])
 			r -= weight[what++];
+		t0 = now_ns();
 		switch (what) {
 		case C_GET_PARAM: do_get_param(s); break;
 		case C_BO_CREATE: do_bo_create(s); break;
@@ -788,6 +792,10 @@ static int run(struct state *s, uint64_t calls, uint64_t deadline, bool may_fork
 			break;
 		default: do_syncobj(s, what); break;
 		}
+		t0 = now_ns() - t0;
+		s->cnt->ns[what] += t0;
+		if (t0 > s->cnt->max_ns[what])
+			s->cnt->max_ns[what] = t0;
 	}
 	return 0;
 }
@@ -888,21 +896,27 @@ int main(int argc, char **argv)
 	}
 	dt = now_ns() - t0;
 
-	printf("# %-26s %10s %10s\n", "call", "calls", "successes");
+	printf("# %-26s %10s %10s %10s %8s %8s\n", "call", "calls", "successes", "time (s)",
+	       "us/call", "max (ms)");
 	for (i = 0; i < C_N; i++) {
-		uint64_t c = 0, o = 0;
+		uint64_t c = 0, o = 0, t = 0, m = 0;
 		int p;
 
 		for (p = 0; p < (int)procs; p++) {
 			c += shared[p].calls[i];
 			o += shared[p].ok[i];
+			t += shared[p].ns[i];
+			if (shared[p].max_ns[i] > m)
+				m = shared[p].max_ns[i];
 		}
-		printf("# %-26s %10llu %10llu\n", names[i], (unsigned long long)c,
-		       (unsigned long long)o);
+		printf("# %-26s %10llu %10llu %10.1f %8.0f %8.1f\n", names[i],
+		       (unsigned long long)c, (unsigned long long)o, t / 1e9,
+		       c ? t / 1e3 / c : 0.0, m / 1e6);
 		if (i != C_FORK && i != C_REOPEN && i != C_MMAP)
 			sum += c;
 		ok += o;
 	}
+	printf("# (a fork's time includes its child's calls, counted above as well)\n");
 	printf("# %llu ioctls in %.1f s on %d device(s), %d processes: %.0f calls/s, seed %llu\n",
 	       (unsigned long long)sum, dt / 1e9, nodes, (int)procs, sum / (dt / 1e9),
 	       (unsigned long long)seed);
