@@ -10,6 +10,7 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/udmabuf.h>
+#include <sched.h>
 #include <sys/syscall.h>
 
 #include "axon_test.h"
@@ -647,6 +648,202 @@ TEST_F(dmb, dmabuf_and_import_closed_while_job_uses_them)
 	axon_dev_close(&b);
 	free(ref);
 	free(c);
+}
+
+/*
+ * A SUBMIT on a file of the second device waiting for the reservation lock
+ * of a dma-buf, which another file of that device holds while it maps its
+ * own import of the same buffer (axon_gem_get_sgt(): for 512 MiB that is a
+ * while), ends with -EINTR on a signal: uapi.rst's SUBMIT -EINTR, "a signal
+ * arrived while making buffers resident". The holder's job is untouched, and
+ * the interrupted SUBMIT, restarted with the same arguments, succeeds.
+ *
+ * The holder runs on CPU 0, the waiter and the test's checks on CPU 1. A
+ * mutex waiter spins while the owner runs on another CPU, and takes the lock
+ * when it is free without looking at its signals; it stops spinning when its
+ * CPU is wanted, here by the checks, which never sleep while the waiter is
+ * in its SUBMIT. Then it sleeps, where the checks see it, and once
+ * signalled it finds the lock still taken (the owner keeps CPU 0: nothing
+ * in the mapping is a preemption point) and its signal pending.
+ */
+struct contender {
+	int fd;
+	int cpu;
+	struct drm_axon_submit s;
+	struct drm_axon_bo_ref refs[2];
+	int tid;		/* atomic */
+	int ret;
+	uint64_t go;		/* atomic: start the SUBMIT */
+	uint64_t started;	/* atomic: about to enter it */
+	uint64_t done;		/* atomic: returned from it */
+};
+
+static void *contender_thread(void *arg)
+{
+	struct contender *c = arg;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(c->cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	__atomic_store_n(&c->tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&c->go, __ATOMIC_ACQUIRE))
+		usleep(100);
+	__atomic_store_n(&c->started, 1, __ATOMIC_RELEASE);
+	/* not axon_ioctl(), which restarts on EINTR */
+	c->ret = ioctl(c->fd, DRM_IOCTL_AXON_SUBMIT, &c->s) ? -errno : 0;
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void on_usr1(int sig)
+{
+}
+
+/*
+ * Whether thread @tid sleeps in SUBMIT waiting for a reservation lock while
+ * making a buffer resident: interruptibly (state S), with
+ * axon_gem_get_sgt() or, inlined, axon_gem_mapping_make_resident() at the
+ * top of its kernel stack. /proc/PID/stack leaves out the scheduler and
+ * lock functions (__sched); the other lock those two take, the VM's mutex,
+ * sleeps uninterruptibly (D), and every other wait there is in a function
+ * of its own (the dma-buf mapping, the shmem pages). An event, not a guess
+ * at the timing.
+ */
+static bool waits_for_resv(int tid)
+{
+	char path[64], buf[4096];
+	const char *st;
+	char *nl;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	if (axon_read_file(path, buf, sizeof(buf)))
+		return false;
+	st = strrchr(buf, ')');
+	if (!st || st[1] != ' ' || st[2] != 'S')
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
+	if (axon_read_file(path, buf, sizeof(buf)))
+		return false;
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return strstr(buf, "] axon_gem_get_sgt+") ||
+	       strstr(buf, "] axon_gem_mapping_make_resident+");
+}
+
+TEST_F_TIMEOUT(dmb, contended_import_residency_interrupted_eintr, 900)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	uint64_t size = 512ull << 20, t0, t_import;
+	struct contender c[2];	/* [0] holds the lock, [1] waits for it */
+	struct axon_dev b[2];
+	struct axon_bo cmd[2];
+	bool interrupted = false, waited;
+	cpu_set_t all, cpu1;
+	pthread_t th[2];
+	char path[64], buf[64];
+	int dfd, i, try, ret;
+	uint32_t big;
+
+	if (geteuid())
+		SKIP(return, "reading another thread's kernel stack needs root");
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", (int)syscall(SYS_gettid));
+	if (axon_read_file(path, buf, sizeof(buf)))
+		SKIP(return, "no /proc/PID/stack (CONFIG_STACKTRACE)");
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	if (!CPU_ISSET(0, &all) || !CPU_ISSET(1, &all))
+		SKIP(return, "needs CPUs 0 and 1");
+	for (i = 0; i < 2; i++) {
+		ret = axon_dev_open(&b[i], 1);
+		if (ret == -ENODEV) {
+			ASSERT_FALSE(axon_expect_devices(2))
+				TH_LOG("found %d Axon devices, the harness expects two or more",
+				       axon_count_devices());
+			SKIP(return, "needs two Axon devices, found %d", axon_count_devices());
+		}
+		ASSERT_EQ(0, ret);
+		axon_bo_new(_metadata, b[i].fd, AXON_PAGE, 0, &cmd[i]);
+		((uint64_t *)cmd[i].map)[0] = axon_hdr(AXON_OP_NOP, 0, 1);
+	}
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	CPU_ZERO(&cpu1);
+	CPU_SET(1, &cpu1);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu1), &cpu1));
+	ASSERT_EQ(0, axon_bo_create_raw(self->d.fd, size, 0, &big, NULL));
+	dfd = export_fd(_metadata, self->d.fd, big);
+	ASSERT_LE(0, dfd);
+
+	/*
+	 * The waiter starts its SUBMIT right after the holder. A try where it
+	 * came first, or after the holder was done, is repeated with fresh
+	 * imports.
+	 */
+	for (try = 0; try < 30 && !interrupted; try++) {
+		waited = false;
+		t0 = axon_now_ns();
+		for (i = 0; i < 2; i++) {
+			memset(&c[i], 0, sizeof(c[i]));
+			c[i].fd = b[i].fd;
+			c[i].cpu = i ? 1 : 0;
+			/* the first import's attachment pins (allocates) the pages */
+			c[i].refs[0].handle = import_fd(_metadata, b[i].fd, dfd);
+			c[i].refs[0].flags = AXON_R;
+			c[i].refs[1] = axon_ref(&cmd[i], AXON_R);
+			ASSERT_NE(0, c[i].refs[0].handle);
+			axon_submit_init(&c[i].s, 0, cmd[i].handle, 0, 8, c[i].refs, 2);
+		}
+		t_import = axon_now_ns() - t0;
+		for (i = 0; i < 2; i++)
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, contender_thread, &c[i]));
+		for (i = 0; i < 2; i++)
+			while (!__atomic_load_n(&c[i].tid, __ATOMIC_ACQUIRE))
+				axon_sleep_ms(1);
+		t0 = axon_now_ns();
+		__atomic_store_n(&c[0].go, 1, __ATOMIC_RELEASE);
+		while (!__atomic_load_n(&c[0].started, __ATOMIC_ACQUIRE))
+			;
+		__atomic_store_n(&c[1].go, 1, __ATOMIC_RELEASE);
+		/* runnable on CPU 1 until the waiter is done, never asleep */
+		while (!__atomic_load_n(&c[1].done, __ATOMIC_ACQUIRE))
+			if (!waited && waits_for_resv(c[1].tid)) {
+				waited = true;
+				ASSERT_EQ(0, (int)syscall(SYS_tgkill, getpid(), c[1].tid,
+							  SIGUSR1));
+			}
+		for (i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		interrupted = waited && c[1].ret == -EINTR;
+		TH_LOG("try %d: imports %llu ms, SUBMITs %llu ms, %s", try,
+		       (unsigned long long)(t_import / 1000000),
+		       (unsigned long long)((axon_now_ns() - t0) / 1000000),
+		       !waited ? "the second did not wait for the first" :
+		       interrupted ? "the waiter was interrupted" :
+		       "the waiter got the lock before its signal");
+		for (i = 0; i < 2; i++) {
+			if (i && interrupted) {
+				/* restarted with the same arguments */
+				ASSERT_EQ(0, axon_submit_raw(c[i].fd, &c[i].s));
+			} else {
+				ASSERT_EQ(0, c[i].ret)
+					TH_LOG("SUBMIT of file %d%s: %s", i,
+					       i && waited ? ", signalled" : "",
+					       strerror(-c[i].ret));
+			}
+			AXON_ASSERT_JOB_OK(c[i].fd, c[i].s.job_id);
+			axon_gem_close(c[i].fd, c[i].refs[0].handle);
+		}
+	}
+	EXPECT_TRUE(interrupted)
+		TH_LOG("in %d tries no SUBMIT waiting for the lock ended with -EINTR", try);
+	signal(SIGUSR1, SIG_DFL);
+	sched_setaffinity(0, sizeof(all), &all);
+	close(dfd);
+	axon_gem_close(self->d.fd, big);
+	for (i = 0; i < 2; i++) {
+		axon_bo_free(&cmd[i]);
+		axon_dev_close(&b[i]);
+	}
 }
 
 TEST_HARNESS_MAIN
