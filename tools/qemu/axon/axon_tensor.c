@@ -357,12 +357,15 @@ int axon_row_rw(AxonJob *j, uint64_t va, int64_t stride, uint64_t n,
         return r;
     }
     if (stride == 0) {
-        /* only inputs broadcast */
+        /* only inputs broadcast: one access, then doubling copies */
         g_assert(!write);
         r = axon_vm_rw(j, va, buf, es, false);
         axon_swap_elems(buf, 1, es);
-        for (uint64_t k = 1; k < n; k++) {
-            memcpy(p8 + k * es, buf, es);
+        for (uint64_t have = 1; have < n;) {
+            uint64_t cnt = MIN(have, n - have);
+
+            memcpy(p8 + have * es, p8, cnt * es);
+            have += cnt;
         }
         return r;
     }
@@ -392,7 +395,19 @@ int axon_row_rw(AxonJob *j, uint64_t va, int64_t stride, uint64_t n,
             return r;
         }
         host = hp;
-        if (stride > 0) {
+        if (stride > 0 && es == 4) {
+            /* the same accesses with a constant size, inlined */
+            uint64_t off = 0;
+            while (i < n && off + 4 <= mlen) {
+                if (write) {
+                    memcpy(host + off, p8 + i * 4, 4);
+                } else {
+                    memcpy(p8 + i * 4, host + off, 4);
+                }
+                i++;
+                off += stride;
+            }
+        } else if (stride > 0) {
             uint64_t off = 0;
             while (i < n && off + es <= mlen) {
                 if (write) {
