@@ -1444,17 +1444,24 @@ static int axon_cmd_softmax(AxonJob *j, uint8_t flags, const uint8_t *cmd)
         for (uint32_t i = 0; i < len; i++) {
             m = row[i] > m || row[i] != row[i] ? row[i] : m;
         }
-        for (uint32_t i = 0; i < len; i++) {
-            sum += expf(row[i] - m);
-        }
         if (sflags & AXON_SOFTMAX_LOG) {
-            float ls = log(sum);
+            float ls;
+
+            for (uint32_t i = 0; i < len; i++) {
+                sum += expf(row[i] - m);
+            }
+            ls = log(sum);
             for (uint32_t i = 0; i < len; i++) {
                 row[i] = row[i] - m - ls;
             }
         } else {
+            /* each expf() once: the same values, summed in the same order */
             for (uint32_t i = 0; i < len; i++) {
-                row[i] = expf(row[i] - m) / sum;
+                row[i] = expf(row[i] - m);
+                sum += row[i];
+            }
+            for (uint32_t i = 0; i < len; i++) {
+                row[i] = row[i] / sum;
             }
         }
         r = axon_row_rw(j, out.addr + off[0], out.strides[axis], len, 4, row,
