@@ -551,16 +551,9 @@ static void two_dev_case(struct __test_metadata *_metadata, struct axon_dev *w_d
 TEST_F(dmb, two_devices_implicit_sync)
 {
 	struct axon_dev d1;
-	int ret;
 
-	ret = axon_dev_open(&d1, 1);
-	if (ret == -ENODEV) {
-		ASSERT_FALSE(axon_expect_devices(2))
-			TH_LOG("found %d Axon devices, the harness expects two or more",
-			       axon_count_devices());
-		SKIP(return, "needs two Axon devices, found %d", axon_count_devices());
-	}
-	ASSERT_EQ(0, ret);
+	if (!axon_setup_second_dev(_metadata, &d1))
+		return;
 	ASSERT_NE(self->d.minor, d1.minor);
 	two_dev_case(_metadata, &self->d, &d1, 0xd0d0d1d1u);
 	two_dev_case(_metadata, &d1, &self->d, 0xd1d1d0d0u);
@@ -743,7 +736,7 @@ TEST_F_TIMEOUT(dmb, contended_import_residency_interrupted_eintr, 900)
 	cpu_set_t all, cpu1;
 	pthread_t th[2];
 	char path[64], buf[64];
-	int dfd, i, try, ret;
+	int dfd, i, try;
 	uint32_t big;
 
 	if (geteuid())
@@ -755,14 +748,8 @@ TEST_F_TIMEOUT(dmb, contended_import_residency_interrupted_eintr, 900)
 	if (!CPU_ISSET(0, &all) || !CPU_ISSET(1, &all))
 		SKIP(return, "needs CPUs 0 and 1");
 	for (i = 0; i < 2; i++) {
-		ret = axon_dev_open(&b[i], 1);
-		if (ret == -ENODEV) {
-			ASSERT_FALSE(axon_expect_devices(2))
-				TH_LOG("found %d Axon devices, the harness expects two or more",
-				       axon_count_devices());
-			SKIP(return, "needs two Axon devices, found %d", axon_count_devices());
-		}
-		ASSERT_EQ(0, ret);
+		if (!axon_setup_second_dev(_metadata, &b[i]))
+			return;
 		axon_bo_new(_metadata, b[i].fd, AXON_PAGE, 0, &cmd[i]);
 		((uint64_t *)cmd[i].map)[0] = axon_hdr(AXON_OP_NOP, 0, 1);
 	}

@@ -567,6 +567,25 @@ static inline bool axon_setup_dev(struct __test_metadata *_metadata, struct axon
 }
 
 /*
+ * Open the second Axon device as @d, for a test that needs two. Without
+ * one, as axon_setup_dev(): a skip, or a failure under the harness when it
+ * expects two or more.
+ */
+static inline bool axon_setup_second_dev(struct __test_metadata *_metadata, struct axon_dev *d)
+{
+	int ret = axon_dev_open(d, 1);
+
+	if (ret == -ENODEV) {
+		ASSERT_FALSE(axon_expect_devices(2))
+			TH_LOG("found %d Axon devices, the harness expects two or more",
+			       axon_count_devices());
+		SKIP(return false, "needs two Axon devices, found %d", axon_count_devices());
+	}
+	ASSERT_EQ(0, ret);
+	return true;
+}
+
+/*
  * Kernel log lines a test provokes on purpose. The guest runner
  * (tools/testing/axon-vm) fails a run on every error line of the axon driver
  * (dev_err(), drm_err()) unless the test declared it first: from
