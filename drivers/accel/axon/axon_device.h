@@ -233,6 +233,9 @@ struct axon_device {
  *	job id modulo %AXON_JOB_HISTORY
  * @hangs: number of jobs of this file that timed out
  * @banned: set once @hangs reaches %AXON_BAN_THRESHOLD
+ * @closed_killed: the last close() of a descriptor of the file was by a
+ *	process being killed; written at each close (axon_job_flush()), read
+ *	at the final release (axon_job_close()), which may run in another task
  * @killed: the file was closed by a process being killed: its jobs that
  *	have not reached the hardware never do (they end with -ESRCH)
  * @busy_ns: nanoseconds the file's jobs spent executing, per queue
@@ -251,6 +254,7 @@ struct axon_file_priv {
 
 	atomic_t hangs;
 	bool banned;
+	bool closed_killed;
 	bool killed;
 	atomic64_t busy_ns[AXON_MAX_HW_QUEUES];
 	u64 client_id;

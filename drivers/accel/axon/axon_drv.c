@@ -399,12 +399,27 @@ static long axon_compat_ioctl(struct file *filp, unsigned int cmd,
 #endif
 
 /*
+ * Every close() of a descriptor, in the closing process: a process being
+ * killed closes its descriptors in do_exit(), while the file's last
+ * reference, and axon_postclose(), may go later in another task.
+ */
+static int axon_flush(struct file *filp, fl_owner_t id)
+{
+	struct drm_file *file = filp->private_data;
+
+	axon_job_flush(file->driver_priv);
+	return 0;
+}
+
+/*
  * DRM_ACCEL_FOPS with the ioctl filter in front of drm_ioctl() and
- * drm_compat_ioctl(), and show_fdinfo, which this kernel's macro lacks.
+ * drm_compat_ioctl(), show_fdinfo, which this kernel's macro lacks, and
+ * flush (axon_flush()).
  */
 static const struct file_operations axon_fops = {
 	.owner = THIS_MODULE,
 	.open = accel_open,
+	.flush = axon_flush,
 	.release = drm_release,
 	.unlocked_ioctl = axon_unlocked_ioctl,
 	.compat_ioctl = axon_compat_ioctl,

@@ -1070,26 +1070,48 @@ static bool axon_current_killed(void)
 }
 
 /**
+ * axon_job_flush() - a descriptor of the file is being closed
+ * @priv: the file
+ *
+ * Runs in the closing process, at every close() of a descriptor of the
+ * file and so in do_exit() of a process that is being killed. Records
+ * whether that process is being killed, for axon_job_close(): the file's
+ * last reference may go later and in another task, where current says
+ * nothing about the client. A task that held the dying process's mm (a
+ * reader of /proc/PID/stat, for one) drops the process's last mapping of a
+ * buffer of the file, and with it the file, in its own mmput().
+ */
+void axon_job_flush(struct axon_file_priv *priv)
+{
+	/* Read by axon_job_close(), which the final fput() orders after. */
+	WRITE_ONCE(priv->closed_killed, axon_current_killed());
+}
+
+/**
  * axon_job_close() - the file is being closed
  * @priv: the file
  *
  * Destroys the file's entities: waits until its queued jobs were handed to
- * the hardware; a process that was killed does not wait: its queued jobs
- * are dropped at once, their fences signal with -ESRCH, and none of them
- * reaches the hardware any more (run_job refuses them too). Jobs on the
- * hardware go on; they hold the file's state until they finish.
+ * the hardware. If the last close() of a descriptor of the file was by a
+ * process being killed (axon_job_flush()), whichever task drops the last
+ * reference does not wait: the queued jobs are dropped at once, their
+ * fences signal with -ESRCH, and none of them reaches the hardware any
+ * more (run_job refuses them too). Jobs on the hardware go on; they hold
+ * the file's state until they finish.
  */
 void axon_job_close(struct axon_file_priv *priv)
 {
 	unsigned int i;
 
-	if (axon_current_killed()) {
+	if (READ_ONCE(priv->closed_killed) || axon_current_killed()) {
 		WRITE_ONCE(priv->killed, true);
-		for (i = 0; i < priv->adev->num_queues; i++) {
-			/* A zero timeout kills without waiting for the queue. */
-			drm_sched_entity_flush(&priv->entities[i], 0);
+		/*
+		 * No drm_sched_entity_flush(): it waits unless current is the
+		 * killed process. drm_sched_entity_fini() drops the queued
+		 * jobs without waiting for the queue.
+		 */
+		for (i = 0; i < priv->adev->num_queues; i++)
 			drm_sched_entity_fini(&priv->entities[i]);
-		}
 		return;
 	}
 

@@ -136,6 +136,7 @@ void axon_job_suspend(struct axon_device *adev, unsigned int drain_ms);
 void axon_job_resume(struct axon_device *adev);
 
 int axon_job_open(struct axon_file_priv *priv);
+void axon_job_flush(struct axon_file_priv *priv);
 void axon_job_close(struct axon_file_priv *priv);
 void axon_job_file_free(struct axon_file_priv *priv);
 u64 axon_job_file_busy_ns(struct axon_file_priv *priv, unsigned int qid);
