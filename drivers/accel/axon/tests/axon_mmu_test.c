@@ -10,6 +10,7 @@
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/scatterlist.h>
 #include <linux/sizes.h>
 
 #include <drm/drm_mm.h>
@@ -516,4 +517,176 @@ static struct kunit_suite axon_va_suite = {
 	.test_cases = axon_va_cases,
 };
 
-kunit_test_suites(&axon_pgtable_suite, &axon_va_suite);
+/* ------------------------------------------------------------------ */
+/* Mapping a buffer's pages into a VM                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A VM on the test's page-table memory that holds no address-space slot,
+ * so that axon_vm_unmap_locked() touches no device: of its device it only
+ * takes @as_lock to read the slot.
+ */
+struct axon_vm_test {
+	struct axon_test_pt backend;
+	struct axon_device adev;
+	struct axon_vm vm;
+	struct sg_table sgt;
+};
+
+static int axon_vm_test_init(struct kunit *test)
+{
+	struct axon_vm_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	spin_lock_init(&t->adev.as_lock);
+	t->vm.adev = &t->adev;
+	t->vm.as_slot = -1;
+	mutex_init(&t->vm.lock);
+	KUNIT_ASSERT_EQ(test, 0, axon_pgtable_init(&t->vm.pgt, &axon_test_pt_ops,
+						   &t->backend));
+	test->priv = t;
+	return 0;
+}
+
+static void axon_vm_test_exit(struct kunit *test)
+{
+	struct axon_vm_test *t = test->priv;
+
+	if (!t)
+		return;
+	sg_free_table(&t->sgt);
+	axon_pgtable_fini(&t->vm.pgt);
+	mutex_destroy(&t->vm.lock);
+	KUNIT_EXPECT_EQ(test, t->backend.allocs, t->backend.frees);
+}
+
+/* DMA-mapped segments as an exporter would hand them: {address, length}. */
+static void vm_test_sgt(struct kunit *test, const u64 (*seg)[2], unsigned int n)
+{
+	struct axon_vm_test *t = test->priv;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, 0, sg_alloc_table(&t->sgt, n, GFP_KERNEL));
+	for_each_sgtable_sg(&t->sgt, sg, i) {
+		sg_dma_address(sg) = seg[i][0];
+		sg_dma_len(sg) = seg[i][1];
+	}
+}
+
+static int vm_test_map(struct kunit *test, u64 va, u64 size, bool read_only)
+{
+	struct axon_vm_test *t = test->priv;
+	int ret;
+
+	mutex_lock(&t->vm.lock);
+	ret = axon_vm_map_locked(&t->vm, va, size, &t->sgt, read_only);
+	mutex_unlock(&t->vm.lock);
+	return ret;
+}
+
+/* Nothing of va..va+size is mapped, every table but the root is gone. */
+static void expect_nothing_mapped(struct kunit *test, u64 va, u64 size)
+{
+	struct axon_vm_test *t = test->priv;
+	u64 off;
+
+	for (off = 0; off < size; off += SZ_4K)
+		KUNIT_EXPECT_EQ_MSG(test, 0ull, hw_walk(test, &t->vm.pgt, va + off),
+				    "va 0x%llx", va + off);
+	KUNIT_EXPECT_EQ(test, 1u, t->backend.allocs - t->backend.frees);
+}
+
+/*
+ * Segments of several pages map back to back; the last one may be longer
+ * than what is left of the buffer (an exporter's rounding); read-only
+ * buffers get no WRITE bit.
+ */
+static void axon_vm_map_segments(struct kunit *test)
+{
+	static const u64 seg[][2] = { { 0x10000000, SZ_8K }, { 0x20000000, SZ_16K } };
+	struct axon_vm_test *t = test->priv;
+	u64 va = SZ_1M, e;
+	unsigned int i;
+
+	vm_test_sgt(test, seg, ARRAY_SIZE(seg));
+	KUNIT_ASSERT_EQ(test, 0, vm_test_map(test, va, 4 * SZ_4K, true));
+	for (i = 0; i < 4; i++) {
+		u64 pa = i < 2 ? seg[0][0] + i * SZ_4K : seg[1][0] + (i - 2) * SZ_4K;
+
+		e = hw_walk(test, &t->vm.pgt, va + i * SZ_4K);
+		KUNIT_EXPECT_EQ_MSG(test, pa, e & AXON_PTE_ADDR, "page %u", i);
+		KUNIT_EXPECT_TRUE(test, e & AXON_PTE_READ);
+		KUNIT_EXPECT_FALSE(test, e & AXON_PTE_WRITE);
+	}
+	KUNIT_EXPECT_EQ(test, 0ull, hw_walk(test, &t->vm.pgt, va + 4 * SZ_4K));
+	mutex_lock(&t->vm.lock);
+	axon_vm_unmap_locked(&t->vm, va, 4 * SZ_4K);
+	mutex_unlock(&t->vm.lock);
+	expect_nothing_mapped(test, va, 5 * SZ_4K);
+}
+
+/*
+ * A segment that is not made of whole device pages is refused with -EINVAL,
+ * after good segments too, and what those mapped is gone again: an address
+ * off a 4 KiB boundary (the page-table code refuses that one as well), and
+ * a last segment whose length is off a boundary although the part of it
+ * the buffer uses is a whole page (only this check catches that one).
+ */
+static void axon_vm_map_misaligned(struct kunit *test)
+{
+	static const u64 bad_addr[][2] = { { 0x10000000, SZ_4K }, { 0x20000200, SZ_4K } };
+	static const u64 bad_len[][2] = { { 0x10000000, SZ_4K }, { 0x20000000, SZ_4K + 512 } };
+	struct axon_vm_test *t = test->priv;
+	u64 va = SZ_2M;
+
+	vm_test_sgt(test, bad_addr, ARRAY_SIZE(bad_addr));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vm_test_map(test, va, 2 * SZ_4K, false));
+	expect_nothing_mapped(test, va, 2 * SZ_4K);
+	sg_free_table(&t->sgt);
+
+	vm_test_sgt(test, bad_len, ARRAY_SIZE(bad_len));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vm_test_map(test, va, 2 * SZ_4K, false));
+	expect_nothing_mapped(test, va, 2 * SZ_4K);
+}
+
+/* An sg table shorter than the buffer: -EINVAL, nothing left mapped. */
+static void axon_vm_map_short_sgt(struct kunit *test)
+{
+	static const u64 seg[][2] = { { 0x10000000, SZ_4K }, { 0x30000000, SZ_8K } };
+	u64 va = SZ_4M;
+
+	vm_test_sgt(test, seg, ARRAY_SIZE(seg));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vm_test_map(test, va, 4 * SZ_4K, false));
+	expect_nothing_mapped(test, va, 4 * SZ_4K);
+}
+
+/* A VM of a removed device (axon_mmu_unplug() marked it dead): -ENODEV. */
+static void axon_vm_map_dead(struct kunit *test)
+{
+	static const u64 seg[][2] = { { 0x10000000, SZ_4K } };
+	struct axon_vm_test *t = test->priv;
+	u64 va = SZ_8M;
+
+	vm_test_sgt(test, seg, ARRAY_SIZE(seg));
+	t->vm.dead = true;
+	KUNIT_EXPECT_EQ(test, -ENODEV, vm_test_map(test, va, SZ_4K, false));
+	expect_nothing_mapped(test, va, SZ_4K);
+}
+
+static struct kunit_case axon_vm_map_cases[] = {
+	KUNIT_CASE(axon_vm_map_segments),
+	KUNIT_CASE(axon_vm_map_misaligned),
+	KUNIT_CASE(axon_vm_map_short_sgt),
+	KUNIT_CASE(axon_vm_map_dead),
+	{}
+};
+
+static struct kunit_suite axon_vm_map_suite = {
+	.name = "axon_vm_map",
+	.init = axon_vm_test_init,
+	.exit = axon_vm_test_exit,
+	.test_cases = axon_vm_map_cases,
+};
+
+kunit_test_suites(&axon_pgtable_suite, &axon_va_suite, &axon_vm_map_suite);
