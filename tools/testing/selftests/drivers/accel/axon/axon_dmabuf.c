@@ -705,18 +705,11 @@ static void on_usr1(int sig)
  */
 static bool waits_for_resv(int tid)
 {
-	char path[64], buf[4096];
-	const char *st;
+	char dir[48], buf[4096];
 	char *nl;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	if (axon_read_file(path, buf, sizeof(buf)))
-		return false;
-	st = strrchr(buf, ')');
-	if (!st || st[1] != ' ' || st[2] != 'S')
-		return false;
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
-	if (axon_read_file(path, buf, sizeof(buf)))
+	snprintf(dir, sizeof(dir), "/proc/self/task/%d", tid);
+	if (axon_task_stack(dir, buf, sizeof(buf)) != 'S')
 		return false;
 	nl = strchr(buf, '\n');
 	if (nl)

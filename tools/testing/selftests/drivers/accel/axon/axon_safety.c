@@ -932,18 +932,13 @@ static void sigkill_client(struct __test_metadata *_metadata, int minor, int gat
 static bool waits_for_jobs(pid_t pid, char *why, size_t len)
 {
 	static const char *const waits[] = { "] drm_sched_entity_flush+", "] dma_fence_wait" };
-	char path[64], buf[4096];
-	const char *st, *w, *nl;
+	char dir[32], buf[4096], st;
+	const char *w, *nl;
 	unsigned int i;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (axon_read_file(path, buf, sizeof(buf)))
-		return false;
-	st = strrchr(buf, ')');
-	if (!st || st[1] != ' ' || (st[2] != 'S' && st[2] != 'D'))
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/stack", pid);
-	if (axon_read_file(path, buf, sizeof(buf)))
+	snprintf(dir, sizeof(dir), "/proc/%d", pid);
+	st = axon_task_stack(dir, buf, sizeof(buf));
+	if (st != 'S' && st != 'D')
 		return false;
 	for (i = 0; i < ARRAY_SIZE(waits); i++) {
 		w = strstr(buf, waits[i]);
@@ -1021,6 +1016,27 @@ static uint64_t sigkill_one(struct __test_metadata *_metadata, int minor, int ga
 }
 
 /*
+ * The killed client's gate is open: its last job's fence (@sfd) signals
+ * with -ESRCH, and none of its jobs wrote its marker into @marker. Had a
+ * job of the killed client gone to the hardware, it would have run before
+ * a job of queue 0 submitted now (axon_probe_queue()).
+ */
+static void expect_jobs_dropped(struct __test_metadata *_metadata, const struct axon_dev *d,
+				int sfd, const struct axon_bo *marker)
+{
+	struct sync_file_info info;
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+
+	ASSERT_EQ(1, poll(&p, 1, 10000)) TH_LOG("the dropped job's fence never signalled");
+	memset(&info, 0, sizeof(info));
+	ASSERT_EQ(0, axon_ioctl(sfd, SYNC_IOC_FILE_INFO, &info));
+	EXPECT_EQ(-ESRCH, info.status);
+	axon_probe_queue(_metadata, d, 0);
+	EXPECT_EQ(-1, axon_find_not(marker->map, 0, marker->size))
+		TH_LOG("a job of the killed client reached the device");
+}
+
+/*
  * A process killed with queued jobs took about a second to exit (its
  * entities waited for the queue: drm_sched_entity_destroy() waits up to
  * 1 s) and some of its queued jobs still ran. uapi.rst: a process being
@@ -1034,12 +1050,10 @@ static uint64_t sigkill_one(struct __test_metadata *_metadata, int minor, int ga
  */
 TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs, 60)
 {
-	struct sync_file_info info;
 	struct vgem_gate g;
 	struct axon_bo marker;
 	uint64_t base, killed;
 	int mark_fd, sfd = -1;
-	struct pollfd p;
 
 	if (!vgem_gate_new(_metadata, &g))
 		return;
@@ -1060,19 +1074,7 @@ TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs, 60)
 		       (unsigned long long)(base / NSEC_PER_MSEC_ULL));
 
 	vgem_gate_open(_metadata, &g);
-	p.fd = sfd;
-	p.events = POLLIN;
-	ASSERT_EQ(1, poll(&p, 1, 10000)) TH_LOG("the dropped job's fence never signalled");
-	memset(&info, 0, sizeof(info));
-	ASSERT_EQ(0, axon_ioctl(sfd, SYNC_IOC_FILE_INFO, &info));
-	EXPECT_EQ(-ESRCH, info.status);
-	/*
-	 * Had a job of the killed client gone to the hardware, it would have
-	 * run before a job of queue 0 submitted now (axon_probe_queue()).
-	 */
-	axon_probe_queue(_metadata, &self->d, 0);
-	EXPECT_EQ(-1, axon_find_not(marker.map, 0, marker.size))
-		TH_LOG("a job of the killed client reached the device");
+	expect_jobs_dropped(_metadata, &self->d, sfd, &marker);
 	close(sfd);
 	close(mark_fd);
 	axon_bo_free(&marker);
@@ -1094,7 +1096,6 @@ TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs, 60)
  */
 TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs_of_a_file_mapped_elsewhere, 60)
 {
-	struct sync_file_info info;
 	struct vgem_gate g;
 	struct axon_bo marker;
 	int mark_fd, sfd = -1, go[2], rfd = -1;
@@ -1134,14 +1135,7 @@ TEST_F_TIMEOUT(safe, sigkill_drops_queued_jobs_of_a_file_mapped_elsewhere, 60)
 	vgem_gate_open(_metadata, &g);
 	ASSERT_EQ(1, poll(&p, 1, 10000)) TH_LOG("the heir never unmapped the buffers");
 	ASSERT_EQ(1, read(rfd, why, 1)) TH_LOG("the heir failed to unmap the buffers");
-	p.fd = sfd;
-	ASSERT_EQ(1, poll(&p, 1, 10000)) TH_LOG("the dropped job's fence never signalled");
-	memset(&info, 0, sizeof(info));
-	ASSERT_EQ(0, axon_ioctl(sfd, SYNC_IOC_FILE_INFO, &info));
-	EXPECT_EQ(-ESRCH, info.status);
-	axon_probe_queue(_metadata, &self->d, 0);
-	EXPECT_EQ(-1, axon_find_not(marker.map, 0, marker.size))
-		TH_LOG("a job of the killed client reached the device");
+	expect_jobs_dropped(_metadata, &self->d, sfd, &marker);
 	close(rfd);
 	close(go[1]);
 	close(sfd);

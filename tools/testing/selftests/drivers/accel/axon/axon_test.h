@@ -185,6 +185,30 @@ static inline int axon_read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The scheduler state of task @dir (/proc/PID or /proc/self/task/TID):
+ * returns its state letter (S, D, R, ...) and puts its kernel stack
+ * (/proc/.../stack, root only) in @stack, or returns 0 if either cannot be
+ * read. /proc/PID/stack leaves out the scheduler's and the lock functions
+ * (__sched), so the wait's caller is what shows on top.
+ */
+static inline char axon_task_stack(const char *dir, char *stack, size_t len)
+{
+	char path[64], stat[2048];
+	const char *st;
+
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	if (axon_read_file(path, stat, sizeof(stat)))
+		return 0;
+	st = strrchr(stat, ')');
+	if (!st || st[1] != ' ' || !st[2])
+		return 0;
+	snprintf(path, sizeof(path), "%s/stack", dir);
+	if (axon_read_file(path, stack, len))
+		return 0;
+	return st[2];
+}
+
 static inline int axon_write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
