@@ -16,6 +16,7 @@
 
 #include "axon_coredump.h"
 #include "axon_device.h"
+#include "axon_gem.h"
 #include "axon_job.h"
 #include "axon_mmu.h"
 #include "axon_pm.h"
@@ -464,8 +465,7 @@ int axon_device_init(struct axon_device *adev)
 	if (ret)
 		return ret;
 
-	INIT_LIST_HEAD(&adev->bos);
-	ret = drmm_mutex_init(&adev->drm, &adev->bos_lock);
+	ret = axon_gem_init(adev);
 	if (ret)
 		return ret;
 

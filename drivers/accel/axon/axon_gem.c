@@ -16,6 +16,7 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_prime.h>
 #include <drm/drm_vma_manager.h>
 #include <drm/axon_accel.h>
@@ -144,6 +145,18 @@ static void axon_gem_free(struct drm_gem_object *obj)
 	drm_gem_shmem_free(&bo->base);
 	if (dmabuf)
 		dma_buf_put(dmabuf);
+}
+
+/**
+ * axon_gem_init() - initialise the list of a device's buffers
+ * @adev: the device
+ *
+ * Return: 0 or a negative errno.
+ */
+int axon_gem_init(struct axon_device *adev)
+{
+	INIT_LIST_HEAD(&adev->bos);
+	return drmm_mutex_init(&adev->drm, &adev->bos_lock);
 }
 
 /**

@@ -74,6 +74,7 @@ static inline struct axon_gem_object *to_axon_bo(struct drm_gem_object *obj)
 
 struct drm_gem_object *axon_gem_create_object(struct drm_device *dev,
 					      size_t size);
+int axon_gem_init(struct axon_device *adev);
 void axon_gem_unplug(struct axon_device *adev);
 struct axon_gem_mapping *axon_gem_mapping_get(struct axon_gem_object *bo,
 					      struct axon_vm *vm);

@@ -1021,6 +1021,28 @@ int axon_job_init(struct axon_device *adev)
 }
 
 /**
+ * axon_job_file_init() - set up a new file's job table and history
+ * @priv: the file
+ *
+ * The part of axon_job_open() that needs no queue; axon_job_file_free()
+ * undoes it.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int axon_job_file_init(struct axon_file_priv *priv)
+{
+	priv->history = kvcalloc(AXON_JOB_HISTORY, sizeof(*priv->history),
+				 GFP_KERNEL);
+	if (!priv->history)
+		return -ENOMEM;
+
+	xa_init(&priv->jobs);
+	spin_lock_init(&priv->history_lock);
+	priv->next_job_id = 1;
+	return 0;
+}
+
+/**
  * axon_job_open() - set up the job state of a new file
  * @priv: the file, with &axon_file_priv.adev set
  *
@@ -1032,14 +1054,9 @@ int axon_job_open(struct axon_file_priv *priv)
 	unsigned int i;
 	int ret;
 
-	priv->history = kvcalloc(AXON_JOB_HISTORY, sizeof(*priv->history),
-				 GFP_KERNEL);
-	if (!priv->history)
-		return -ENOMEM;
-
-	xa_init(&priv->jobs);
-	spin_lock_init(&priv->history_lock);
-	priv->next_job_id = 1;
+	ret = axon_job_file_init(priv);
+	if (ret)
+		return ret;
 
 	for (i = 0; i < adev->num_queues; i++) {
 		struct drm_gpu_scheduler *sched = &adev->queues[i].sched;
@@ -1056,8 +1073,7 @@ int axon_job_open(struct axon_file_priv *priv)
 err_entities:
 	while (i--)
 		drm_sched_entity_destroy(&priv->entities[i]);
-	xa_destroy(&priv->jobs);
-	kvfree(priv->history);
+	axon_job_file_free(priv);
 	priv->history = NULL;
 	return ret;
 }

@@ -135,6 +135,7 @@ int axon_job_user_reset(struct axon_device *adev, u32 req);
 void axon_job_suspend(struct axon_device *adev, unsigned int drain_ms);
 void axon_job_resume(struct axon_device *adev);
 
+int axon_job_file_init(struct axon_file_priv *priv);
 int axon_job_open(struct axon_file_priv *priv);
 void axon_job_flush(struct axon_file_priv *priv);
 void axon_job_close(struct axon_file_priv *priv);
