@@ -157,8 +157,11 @@ if [ -d "$repo/drivers/accel/axon/tests" ]; then
 	commit "accel/axon: add KUnit tests" \
 "Unit tests for the parts of the driver that need no device: building
 and tearing down page tables, device address allocation, the uapi
-argument checks, the mapping of hardware errors to errnos and the job
-state transitions. Enabled with CONFIG_DRM_ACCEL_AXON_KUNIT_TEST."
+argument checks, the mapping of hardware errors to errnos, the job
+state transitions, and the ioctl error returns that only a race reaches
+(a removal after the DRM core's check, a handle closed by another
+thread between lookup and use), on a DRM device without hardware.
+Enabled with CONFIG_DRM_ACCEL_AXON_KUNIT_TEST."
 fi
 
 # 5: documentation

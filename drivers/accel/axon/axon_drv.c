@@ -23,6 +23,8 @@
 #include <drm/drm_print.h>
 #include <drm/axon_accel.h>
 
+#include <kunit/visibility.h>
+
 #include "axon_debugfs.h"
 #include "axon_device.h"
 #include "axon_drv.h"
@@ -169,8 +171,18 @@ static void axon_postclose(struct drm_device *dev, struct drm_file *file)
 	axon_file_priv_put(priv);
 }
 
-static int axon_ioctl_get_param(struct drm_device *dev, void *data,
-				struct drm_file *file)
+/**
+ * axon_ioctl_get_param() - DRM_IOCTL_AXON_GET_PARAM
+ * @dev: the DRM device
+ * @data: struct drm_axon_get_param
+ * @file: the calling file
+ *
+ * Visible to the KUnit suite axon_ioctl, which calls it on a removed device.
+ *
+ * Return: 0 or a negative errno, see the uAPI documentation.
+ */
+VISIBLE_IF_KUNIT int axon_ioctl_get_param(struct drm_device *dev, void *data,
+					  struct drm_file *file)
 {
 	struct axon_device *adev = to_axon_device(dev);
 	struct drm_axon_get_param *args = data;
