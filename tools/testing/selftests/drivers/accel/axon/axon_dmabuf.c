@@ -651,13 +651,17 @@ TEST_F(dmb, dmabuf_and_import_closed_while_job_uses_them)
  * arrived while making buffers resident". The holder's job is untouched, and
  * the interrupted SUBMIT, restarted with the same arguments, succeeds.
  *
- * The holder runs on CPU 0, the waiter and the test's checks on CPU 1. A
+ * The holder runs on CPU 0, two waiters and the test's checks on CPU 1. A
  * mutex waiter spins while the owner runs on another CPU, and takes the lock
  * when it is free without looking at its signals; it stops spinning when its
- * CPU is wanted, here by the checks, which never sleep while the waiter is
- * in its SUBMIT. Then it sleeps, where the checks see it, and once
- * signalled it finds the lock still taken (the owner keeps CPU 0: nothing
- * in the mapping is a preemption point) and its signal pending.
+ * CPU is wanted, here by the checks, which never sleep while a waiter is in
+ * its SUBMIT. Then it sleeps, where the checks see it. The first waiter in
+ * the queue spins again when it wakes up, so a signalled first waiter takes
+ * the lock whenever the holder lets it go within that spin. The signalled
+ * SUBMIT is the second waiter: woken, it does not spin, finds the lock
+ * taken (by the holder, which keeps CPU 0 - nothing in the mapping is a
+ * preemption point - or by the first waiter, which maps its own import
+ * next) and its signal pending.
  */
 struct contender {
 	int fd;
@@ -722,12 +726,13 @@ TEST_F_TIMEOUT(dmb, contended_import_residency_interrupted_eintr, 900)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
 	uint64_t size = 512ull << 20, t0, t_import;
-	struct contender c[2];	/* [0] holds the lock, [1] waits for it */
-	struct axon_dev b[2];
-	struct axon_bo cmd[2];
-	bool interrupted = false, waited;
+	/* [0] holds the lock, [1] waits for it, [2] behind [1] is signalled */
+	struct contender c[3];
+	struct axon_dev b[3];
+	struct axon_bo cmd[3];
+	bool interrupted = false, queued, waited;
 	cpu_set_t all, cpu1;
-	pthread_t th[2];
+	pthread_t th[3];
 	char path[64], buf[64];
 	int dfd, i, try;
 	uint32_t big;
@@ -740,7 +745,7 @@ TEST_F_TIMEOUT(dmb, contended_import_residency_interrupted_eintr, 900)
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
 	if (!CPU_ISSET(0, &all) || !CPU_ISSET(1, &all))
 		SKIP(return, "needs CPUs 0 and 1");
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		if (!axon_setup_second_dev(_metadata, &b[i]))
 			return;
 		axon_bo_new(_metadata, b[i].fd, AXON_PAGE, 0, &cmd[i]);
@@ -755,14 +760,15 @@ TEST_F_TIMEOUT(dmb, contended_import_residency_interrupted_eintr, 900)
 	ASSERT_LE(0, dfd);
 
 	/*
-	 * The waiter starts its SUBMIT right after the holder. A try where it
-	 * came first, or after the holder was done, is repeated with fresh
-	 * imports.
+	 * The first waiter starts its SUBMIT right after the holder, the
+	 * second once the first sleeps for the lock. A try where a waiter came
+	 * first, or after the lock was free, is repeated with fresh imports.
 	 */
 	for (try = 0; try < 30 && !interrupted; try++) {
+		queued = false;
 		waited = false;
 		t0 = axon_now_ns();
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < 3; i++) {
 			memset(&c[i], 0, sizeof(c[i]));
 			c[i].fd = b[i].fd;
 			c[i].cpu = i ? 1 : 0;
@@ -774,9 +780,9 @@ TEST_F_TIMEOUT(dmb, contended_import_residency_interrupted_eintr, 900)
 			axon_submit_init(&c[i].s, 0, cmd[i].handle, 0, 8, c[i].refs, 2);
 		}
 		t_import = axon_now_ns() - t0;
-		for (i = 0; i < 2; i++)
+		for (i = 0; i < 3; i++)
 			ASSERT_EQ(0, pthread_create(&th[i], NULL, contender_thread, &c[i]));
-		for (i = 0; i < 2; i++)
+		for (i = 0; i < 3; i++)
 			while (!__atomic_load_n(&c[i].tid, __ATOMIC_ACQUIRE))
 				axon_sleep_ms(1);
 		t0 = axon_now_ns();
@@ -784,30 +790,37 @@ TEST_F_TIMEOUT(dmb, contended_import_residency_interrupted_eintr, 900)
 		while (!__atomic_load_n(&c[0].started, __ATOMIC_ACQUIRE))
 			;
 		__atomic_store_n(&c[1].go, 1, __ATOMIC_RELEASE);
-		/* runnable on CPU 1 until the waiter is done, never asleep */
+		/* runnable on CPU 1 until the waiters are done, never asleep */
 		while (!__atomic_load_n(&c[1].done, __ATOMIC_ACQUIRE))
-			if (!waited && waits_for_resv(c[1].tid)) {
+			if (waits_for_resv(c[1].tid)) {
+				queued = true;
+				break;
+			}
+		__atomic_store_n(&c[2].go, 1, __ATOMIC_RELEASE);
+		while (!__atomic_load_n(&c[2].done, __ATOMIC_ACQUIRE))
+			if (queued && !waited && waits_for_resv(c[2].tid)) {
 				waited = true;
-				ASSERT_EQ(0, (int)syscall(SYS_tgkill, getpid(), c[1].tid,
+				ASSERT_EQ(0, (int)syscall(SYS_tgkill, getpid(), c[2].tid,
 							  SIGUSR1));
 			}
-		for (i = 0; i < 2; i++)
+		for (i = 0; i < 3; i++)
 			pthread_join(th[i], NULL);
-		interrupted = waited && c[1].ret == -EINTR;
+		interrupted = waited && c[2].ret == -EINTR;
 		TH_LOG("try %d: imports %llu ms, SUBMITs %llu ms, %s", try,
 		       (unsigned long long)(t_import / 1000000),
 		       (unsigned long long)((axon_now_ns() - t0) / 1000000),
-		       !waited ? "the second did not wait for the first" :
-		       interrupted ? "the waiter was interrupted" :
-		       "the waiter got the lock before its signal");
-		for (i = 0; i < 2; i++) {
-			if (i && interrupted) {
+		       !queued ? "the first waiter did not wait for the holder" :
+		       !waited ? "the second waiter did not wait" :
+		       interrupted ? "the second waiter was interrupted" :
+		       "the second waiter got the lock before its signal");
+		for (i = 0; i < 3; i++) {
+			if (i == 2 && interrupted) {
 				/* restarted with the same arguments */
 				ASSERT_EQ(0, axon_submit_raw(c[i].fd, &c[i].s));
 			} else {
 				ASSERT_EQ(0, c[i].ret)
 					TH_LOG("SUBMIT of file %d%s: %s", i,
-					       i && waited ? ", signalled" : "",
+					       i == 2 && waited ? ", signalled" : "",
 					       strerror(-c[i].ret));
 			}
 			AXON_ASSERT_JOB_OK(c[i].fd, c[i].s.job_id);
@@ -820,7 +833,7 @@ TEST_F_TIMEOUT(dmb, contended_import_residency_interrupted_eintr, 900)
 	sched_setaffinity(0, sizeof(all), &all);
 	close(dfd);
 	axon_gem_close(self->d.fd, big);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		axon_bo_free(&cmd[i]);
 		axon_dev_close(&b[i]);
 	}
